@@ -1,0 +1,16 @@
+//! `POST /posts` (admin): 201 with the post, 409 when the slug is taken.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::auth::require_admin;
+use shared::http::{json, json_object};
+use shared::post::{MAX_POST_REQUEST, PostFields};
+use shared::{ApiError, App, time};
+
+pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    require_admin(&app.config, req)?;
+    let (slug, fields) = PostFields::from_json(json_object(req, MAX_POST_REQUEST)?, None)?;
+    let now = time::now();
+    let post = app.store.create_post(slug, fields, now).await?;
+    Ok(json(StatusCode::CREATED, &post.to_json(now, true)))
+}

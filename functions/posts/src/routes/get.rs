@@ -1,0 +1,16 @@
+//! `GET /posts/{slug}`.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::json;
+use shared::{ApiError, App, time};
+
+pub async fn get(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let slug = super::slug(req)?;
+    let post = app
+        .store
+        .get_post(&slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no post named '{slug}'")))?;
+    Ok(json(StatusCode::OK, &post.to_json(time::now(), true)))
+}

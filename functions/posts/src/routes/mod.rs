@@ -1,0 +1,24 @@
+//! One file per route: read the request, apply it to the store, answer.
+
+mod create;
+mod delete;
+mod get;
+mod list;
+mod related;
+mod update;
+
+pub use create::create;
+pub use delete::delete;
+pub use get::get;
+pub use list::list;
+pub use related::related;
+pub use update::update;
+
+use lambda_http::Request;
+use shared::ApiError;
+use shared::http::path_param;
+use shared::post::Slug;
+
+fn slug(req: &Request) -> Result<Slug, ApiError> {
+    Slug::from_path(&path_param(req, "slug"), "post")
+}

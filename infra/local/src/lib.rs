@@ -1,0 +1,75 @@
+//! The Docker-free local stack behind `make dev` and the integration tests: DynamoDB
+//! Local, the table read from `infra/template.yaml`, and every function served on one
+//! port through a router that speaks API Gateway's HTTP API event format.
+
+pub mod dynamodb;
+pub mod router;
+pub mod seed;
+pub mod template;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::{Body, Response};
+use shared::{App, Config, Store};
+use tokio::net::TcpListener;
+
+pub use dynamodb::DynamoDbLocal;
+pub use router::Router;
+pub use template::Template;
+
+/// A running stack: the app's store and the address it answers on.
+pub struct Stack {
+    pub app: App,
+    pub addr: SocketAddr,
+    pub base_url: String,
+}
+
+/// Creates `config.table_name` (as the template declares it) in the store the config
+/// points at, and serves every function on `listener`. The server runs as a task of the
+/// current runtime and stops with it.
+pub async fn start(
+    config: Config,
+    template: &Template,
+    listener: TcpListener,
+) -> Result<Stack, String> {
+    let store = Store::connect(&config).await;
+    dynamodb::create_table(store.client(), &config.table_name, &template.table).await?;
+    let app = App {
+        config: Arc::new(config),
+        store,
+    };
+    let router = Arc::new(Router::new(template, app.clone(), Some(dev_routes))?);
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tokio::spawn(router::serve(listener, router));
+    Ok(Stack {
+        app,
+        addr,
+        base_url: format!("http://{addr}"),
+    })
+}
+
+const DEMO_PAGE: &str = include_str!("demo.html");
+
+/// The local-only routes of `api.md`: `GET /`, the demo blog.
+fn dev_routes(
+    _app: &App,
+    method: &Method,
+    path: &str,
+) -> Option<Pin<Box<dyn Future<Output = Response<Body>> + Send>>> {
+    match (method, path) {
+        (&Method::GET, "/") => Some(Box::pin(async {
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+                .header(header::CONTENT_SECURITY_POLICY, "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'")
+                .body(Body::Text(DEMO_PAGE.to_owned()))
+                .expect("valid response")
+        })),
+        _ => None,
+    }
+}

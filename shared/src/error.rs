@@ -1,0 +1,174 @@
+//! The one error type handlers return, and its mapping to the body and status of
+//! `api.md`. What the client did wrong carries a message for them; what went wrong
+//! inside is logged with its whole chain and answered with a plain message.
+
+use std::collections::BTreeMap;
+
+use lambda_http::http::StatusCode;
+use serde_json::json;
+
+/// Per-field validation messages, in field order.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FieldErrors(BTreeMap<String, Vec<String>>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, field: &str) -> Option<&[String]> {
+        self.0.get(field).map(Vec::as_slice)
+    }
+
+    /// `Ok(())` when nothing was added, else the 422 error.
+    pub fn into_result(self) -> Result<(), ApiError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self))
+        }
+    }
+
+    fn summary(&self) -> String {
+        self.0
+            .iter()
+            .map(|(field, messages)| format!("{field}: {}", messages.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the request body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("validation failed")]
+    Validation(FieldErrors),
+    #[error("a valid admin token is required")]
+    Unauthorized,
+    #[error("Comments are not available on posts older than {days} days.")]
+    CommentsClosed { days: u32 },
+    #[error("{0}")]
+    CampaignClosed(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many requests; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
+    /// The store is unreachable or throttling after retries; nothing was written.
+    #[error("the service is unavailable; nothing was written, please try again")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A bug or an unexpected answer from a dependency.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::default();
+        errors.add(field, message);
+        Self::Validation(errors)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::CommentsClosed { .. } | Self::CampaignClosed(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::TooLarge { .. } => "too_large",
+            Self::Validation(_) => "validation_failed",
+            Self::Unauthorized => "unauthorized",
+            Self::CommentsClosed { .. } => "comments_closed",
+            Self::CampaignClosed(_) => "campaign_closed",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The `api.md` error body.
+    pub fn body(&self) -> serde_json::Value {
+        let message = match self {
+            Self::Validation(fields) => fields.summary(),
+            other => other.to_string(),
+        };
+        let mut error = json!({ "code": self.code(), "message": message });
+        if let Self::Validation(fields) = self {
+            error["fields"] = json!(fields.0);
+        }
+        json!({ "error": error })
+    }
+
+    /// Logs what the client cannot see: the chain of an internal failure.
+    pub fn log(&self) {
+        if let Self::Unavailable(source) | Self::Internal(source) = self {
+            let mut chain = source.to_string();
+            let mut next = source.source();
+            while let Some(cause) = next {
+                chain.push_str(": ");
+                chain.push_str(&cause.to_string());
+                next = cause.source();
+            }
+            tracing::error!(code = self.code(), error = %chain, "request failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_body_names_each_field() {
+        let mut fields = FieldErrors::default();
+        fields.add("email", "not a valid address");
+        let body = ApiError::Validation(fields).body();
+        assert_eq!(body["error"]["code"], "validation_failed");
+        assert_eq!(body["error"]["message"], "email: not a valid address");
+        assert_eq!(body["error"]["fields"]["email"][0], "not a valid address");
+    }
+
+    #[test]
+    fn closed_window_message_is_the_blogs_sentence() {
+        let err = ApiError::CommentsClosed { days: 60 };
+        assert_eq!(err.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            err.body()["error"]["message"],
+            "Comments are not available on posts older than 60 days."
+        );
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let err = ApiError::Internal("secret table ARN".into());
+        assert!(!err.body().to_string().contains("secret"));
+        let err = ApiError::Unavailable("ThrottlingException".into());
+        assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!err.body().to_string().contains("Throttling"));
+    }
+}

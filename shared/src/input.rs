@@ -1,0 +1,145 @@
+//! Turns a request's JSON object into domain values in one place, collecting every
+//! field's problem at once so the client hears about all of them in one 422.
+
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, FieldErrors};
+
+pub struct Fields {
+    map: Map<String, Value>,
+    errors: FieldErrors,
+}
+
+impl Fields {
+    pub fn new(map: Map<String, Value>) -> Self {
+        Self {
+            map,
+            errors: FieldErrors::default(),
+        }
+    }
+
+    /// Takes field `name` (absent is `None`) through `parse`; a failure is recorded
+    /// against the field and answers `None`.
+    pub fn take<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(Option<Value>) -> Result<T, String>,
+    ) -> Option<T> {
+        match parse(self.map.remove(name)) {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.errors.add(name, message);
+                None
+            }
+        }
+    }
+
+    pub fn error(&mut self, name: &str, message: impl Into<String>) {
+        self.errors.add(name, message);
+    }
+
+    /// Fails with every recorded problem, and with one for each field nobody took:
+    /// a misspelt field is an error, not silently ignored.
+    pub fn finish(mut self) -> Result<(), ApiError> {
+        for name in std::mem::take(&mut self.map).keys() {
+            self.errors.add(name, "unknown field");
+        }
+        self.errors.into_result()
+    }
+}
+
+/// A required string field parsed by `parse`.
+pub fn required<T>(
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> impl FnOnce(Option<Value>) -> Result<T, String> {
+    move |value| match value {
+        None | Some(Value::Null) => Err("is required".into()),
+        Some(Value::String(s)) => parse(&s),
+        Some(_) => Err("must be a string".into()),
+    }
+}
+
+/// An optional string field: absent and `null` are both `None`.
+pub fn optional<T>(
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> impl FnOnce(Option<Value>) -> Result<Option<T>, String> {
+    move |value| match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => parse(&s).map(Some),
+        Some(_) => Err("must be a string".into()),
+    }
+}
+
+/// A list of strings, each parsed by `parse`; absent is empty.
+pub fn string_list<T>(
+    max: usize,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> impl FnOnce(Option<Value>) -> Result<Vec<T>, String> {
+    move |value| match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) if items.len() > max => Err(format!("at most {max} items")),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => parse(s),
+                _ => Err("must be a list of strings".into()),
+            })
+            .collect(),
+        Some(_) => Err("must be a list of strings".into()),
+    }
+}
+
+/// A string of 1 to `max` characters after trimming.
+pub fn text(max: usize) -> impl Fn(&str) -> Result<String, String> {
+    move |raw| {
+        let trimmed = raw.trim();
+        let chars = trimmed.chars().count();
+        if chars == 0 {
+            Err("must not be empty".into())
+        } else if chars > max {
+            Err(format!("must be at most {max} characters"))
+        } else {
+            Ok(trimmed.to_owned())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(value: Value) -> Fields {
+        Fields::new(value.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn collects_every_problem_and_unknown_fields() {
+        let mut f = fields(json!({"title": 5, "extra": true}));
+        assert_eq!(f.take("title", required(text(10))), None);
+        assert_eq!(f.take("author", required(text(10))), None);
+        let Err(ApiError::Validation(errors)) = f.finish() else {
+            panic!("expected 422")
+        };
+        assert_eq!(errors.get("title").unwrap(), ["must be a string"]);
+        assert_eq!(errors.get("author").unwrap(), ["is required"]);
+        assert_eq!(errors.get("extra").unwrap(), ["unknown field"]);
+    }
+
+    #[test]
+    fn text_is_trimmed_and_bounded_in_characters() {
+        assert_eq!(text(3)("  한국어 ").unwrap(), "한국어");
+        assert!(text(3)("abcd").is_err());
+        assert!(text(3)("   ").is_err());
+    }
+
+    #[test]
+    fn lists_are_bounded() {
+        let parse = string_list(2, |s: &str| Ok::<_, String>(s.to_owned()));
+        assert_eq!(parse(Some(json!(["a", "b"]))).unwrap(), ["a", "b"]);
+        let parse = string_list(2, |s: &str| Ok::<_, String>(s.to_owned()));
+        assert!(parse(Some(json!(["a", "b", "c"]))).is_err());
+        let parse = string_list(2, |s: &str| Ok::<_, String>(s.to_owned()));
+        assert!(parse(Some(json!("a"))).is_err());
+    }
+}

@@ -1,0 +1,51 @@
+//! What every function shares: validated domain types, the DynamoDB store, the error
+//! type with its HTTP mapping, admin authentication, CORS and configuration.
+//!
+//! Nothing here knows about the Lambda runtime loop: handlers are plain async functions
+//! of `lambda_http::Request`, so the same code runs on Lambda, in the local stack and in
+//! tests.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod input;
+pub mod post;
+pub mod store;
+pub mod time;
+
+pub use config::Config;
+pub use error::{ApiError, FieldErrors};
+pub use store::Store;
+
+/// Everything a handler needs, built once per process and shared by every request.
+#[derive(Clone)]
+pub struct App {
+    pub config: std::sync::Arc<Config>,
+    pub store: Store,
+}
+
+impl App {
+    /// Builds the app from the environment, the way every function's `main` does.
+    pub async fn from_env() -> Result<Self, config::ConfigError> {
+        let config = Config::from_env()?;
+        let store = Store::connect(&config).await;
+        Ok(Self {
+            config: std::sync::Arc::new(config),
+            store,
+        })
+    }
+}
+
+/// JSON logs for CloudWatch; `RUST_LOG` picks the level (default `info`).
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .without_time()
+        .init();
+}

@@ -1,0 +1,343 @@
+//! The blog's posts: validated fields, and the comment window computed from them.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::Duration;
+
+use crate::error::ApiError;
+use crate::input::{Fields, optional, required, string_list, text};
+use crate::time::{self as t, Timestamp};
+
+/// Comments close this many days after publication unless the post says otherwise.
+pub const DEFAULT_COMMENT_WINDOW_DAYS: u32 = 60;
+/// Post bodies may be long articles (`api.md`: Markdown, ≤ 100 KB).
+pub const MAX_BODY_BYTES: usize = 100 * 1024;
+/// A request creating or replacing a post carries a body of up to 100 KB, so the admin
+/// post routes accept requests of up to 128 KiB rather than the public 64 KiB.
+pub const MAX_POST_REQUEST: usize = 128 * 1024;
+pub const MAX_TAGS: usize = 20;
+/// A window longer than a century is a typo, not a policy.
+pub const MAX_COMMENT_WINDOW_DAYS: u32 = 36_500;
+
+/// A URL-safe identifier: lowercase `a-z0-9-`, 1–100 characters. Posts, petitions and
+/// pledges are all named by slugs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.is_empty() || raw.len() > 100 {
+            return Err("must be 1 to 100 characters".into());
+        }
+        if !raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err("may contain only lowercase letters a-z, digits and hyphens".into());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// A slug from a URL path: an invalid one names nothing, so it is a 404.
+    pub fn from_path(raw: &str, what: &str) -> Result<Self, ApiError> {
+        Self::parse(raw).map_err(|_| ApiError::NotFound(format!("no {what} named '{raw}'")))
+    }
+}
+
+impl AsRef<str> for Slug {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Slug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A tag: trimmed and lowercased, 1–40 characters, any script (a Korean blog tags in
+/// Korean), no commas or control characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Tag(String);
+
+impl Tag {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let tag = raw.trim().to_lowercase();
+        let chars = tag.chars().count();
+        if chars == 0 || chars > 40 {
+            return Err("each tag must be 1 to 40 characters".into());
+        }
+        if tag.chars().any(|c| c.is_control() || c == ',') {
+            return Err("tags may not contain commas or control characters".into());
+        }
+        Ok(Self(tag))
+    }
+}
+
+impl AsRef<str> for Tag {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The editable fields of a post, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostFields {
+    pub title: String,
+    pub body: String,
+    pub author: String,
+    pub tags: Vec<Tag>,
+    /// `None` when the request left it out: now for a new post, unchanged for an edit.
+    pub published_at: Option<Timestamp>,
+    /// `None` = comments never close.
+    pub comments_close_after_days: Option<u32>,
+    pub petition: Option<Slug>,
+    pub pledge: Option<Slug>,
+}
+
+impl PostFields {
+    /// Reads a create (`POST /posts`, which names its slug) or a replace
+    /// (`PUT /posts/{slug}`, whose body may repeat the slug but not change it).
+    pub fn from_json(
+        map: Map<String, Value>,
+        path_slug: Option<&Slug>,
+    ) -> Result<(Slug, Self), ApiError> {
+        let mut f = Fields::new(map);
+        let slug = match path_slug {
+            None => f.take("slug", required(Slug::parse)),
+            Some(path) => match f.take("slug", optional(Slug::parse)) {
+                Some(Some(body)) if &body != path => {
+                    f.error("slug", "cannot be changed; create a new post instead");
+                    None
+                }
+                Some(_) => Some(path.clone()),
+                None => None,
+            },
+        };
+        let title = f.take("title", required(text(200)));
+        let body = f.take("body", required(markdown_body));
+        let author = f.take("author", required(text(80)));
+        let tags = f
+            .take("tags", string_list(MAX_TAGS, Tag::parse))
+            .map(|mut tags| {
+                tags.sort();
+                tags.dedup();
+                tags
+            });
+        let published_at = f.take("published_at", optional(t::parse));
+        let window = f.take("comments_close_after_days", comment_window);
+        let petition = f.take("petition", optional(Slug::parse));
+        let pledge = f.take("pledge", optional(Slug::parse));
+        f.finish()?;
+        let fields = Self {
+            title: title.expect("checked by finish"),
+            body: body.expect("checked by finish"),
+            author: author.expect("checked by finish"),
+            tags: tags.expect("checked by finish"),
+            published_at: published_at.expect("checked by finish"),
+            comments_close_after_days: window.expect("checked by finish"),
+            petition: petition.expect("checked by finish"),
+            pledge: pledge.expect("checked by finish"),
+        };
+        Ok((slug.expect("checked by finish"), fields))
+    }
+}
+
+fn markdown_body(raw: &str) -> Result<String, String> {
+    if raw.trim().is_empty() {
+        Err("must not be empty".into())
+    } else if raw.len() > MAX_BODY_BYTES {
+        Err(format!("must be at most {MAX_BODY_BYTES} bytes"))
+    } else {
+        Ok(raw.to_owned())
+    }
+}
+
+/// Absent: the default window; `null`: never closes; else whole days.
+fn comment_window(value: Option<Value>) -> Result<Option<u32>, String> {
+    match value {
+        None => Ok(Some(DEFAULT_COMMENT_WINDOW_DAYS)),
+        Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(days) if days <= u64::from(MAX_COMMENT_WINDOW_DAYS) => Ok(Some(days as u32)),
+            _ => Err(format!(
+                "must be a whole number of days from 0 to {MAX_COMMENT_WINDOW_DAYS}, or null for never"
+            )),
+        },
+        Some(_) => Err("must be a whole number of days, or null for never".into()),
+    }
+}
+
+/// A stored post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    pub slug: Slug,
+    pub fields: PostFields,
+    pub published_at: Timestamp,
+    pub comment_count: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Bumped by every edit, so two concurrent edits cannot interleave.
+    pub version: u64,
+}
+
+/// When comments close, computed from the publication time and the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommentWindow {
+    pub close_at: Option<Timestamp>,
+    pub open: bool,
+    pub days: Option<u32>,
+}
+
+impl Post {
+    pub fn comment_window(&self, now: Timestamp) -> CommentWindow {
+        let days = self.fields.comments_close_after_days;
+        let close_at = days.map(|d| self.published_at + Duration::days(i64::from(d)));
+        CommentWindow {
+            close_at,
+            open: close_at.is_none_or(|at| now < at),
+            days,
+        }
+    }
+
+    /// The `Post` of `api.md`; without the body it is a `PostSummary`.
+    pub fn to_json(&self, now: Timestamp, with_body: bool) -> Value {
+        let window = self.comment_window(now);
+        let mut json = serde_json::json!({
+            "slug": self.slug,
+            "title": self.fields.title,
+            "author": self.fields.author,
+            "tags": self.fields.tags,
+            "published_at": t::format(self.published_at),
+            "comments_close_after_days": self.fields.comments_close_after_days,
+            "comments_open": window.open,
+            "comments_close_at": window.close_at.map(t::format),
+            "comment_count": self.comment_count,
+            "petition": self.fields.petition,
+            "pledge": self.fields.pledge,
+        });
+        if with_body {
+            json["body"] = Value::String(self.fields.body.clone());
+        }
+        json
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(value: Value) -> Result<(Slug, PostFields), ApiError> {
+        PostFields::from_json(value.as_object().unwrap().clone(), None)
+    }
+
+    fn fields_of(err: ApiError) -> crate::error::FieldErrors {
+        match err {
+            ApiError::Validation(fields) => fields,
+            other => panic!("expected 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn slugs_are_lowercase_words_and_hyphens() {
+        assert!(Slug::parse("china-repatriates-31-refugees").is_ok());
+        for bad in [
+            "",
+            "Capital",
+            "with space",
+            "ü",
+            "under_score",
+            &"a".repeat(101),
+        ] {
+            assert!(Slug::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_minimal_post_gets_the_default_window() {
+        let (slug, fields) =
+            parse(json!({"slug": "a", "title": "T", "body": "B", "author": "Min"})).unwrap();
+        assert_eq!(slug.as_ref(), "a");
+        assert_eq!(fields.comments_close_after_days, Some(60));
+        assert!(fields.tags.is_empty());
+        assert_eq!(fields.published_at, None);
+    }
+
+    #[test]
+    fn null_window_never_closes() {
+        let (_, fields) =
+            parse(json!({"slug": "a", "title": "T", "body": "B", "author": "M", "comments_close_after_days": null})).unwrap();
+        assert_eq!(fields.comments_close_after_days, None);
+    }
+
+    #[test]
+    fn tags_are_normalised_and_deduplicated() {
+        let (_, fields) =
+            parse(json!({"slug": "a", "title": "T", "body": "B", "author": "M", "tags": ["China", "china ", "북한"]})).unwrap();
+        let tags: Vec<&str> = fields.tags.iter().map(AsRef::as_ref).collect();
+        assert_eq!(tags, ["china", "북한"]);
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let tags: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+        let err = parse(json!({
+            "slug": "Bad Slug", "title": "", "body": 3, "tags": tags,
+            "comments_close_after_days": -1, "published_at": "soon", "colour": "red"
+        }))
+        .unwrap_err();
+        let fields = fields_of(err);
+        for name in [
+            "slug",
+            "title",
+            "body",
+            "author",
+            "tags",
+            "comments_close_after_days",
+            "published_at",
+            "colour",
+        ] {
+            assert!(fields.get(name).is_some(), "{name} not reported");
+        }
+    }
+
+    #[test]
+    fn replace_may_repeat_but_not_change_the_slug() {
+        let path = Slug::parse("a").unwrap();
+        let body = json!({"slug": "b", "title": "T", "body": "B", "author": "M"});
+        let err =
+            PostFields::from_json(body.as_object().unwrap().clone(), Some(&path)).unwrap_err();
+        assert!(fields_of(err).get("slug").is_some());
+        let body = json!({"title": "T", "body": "B", "author": "M"});
+        let (slug, _) =
+            PostFields::from_json(body.as_object().unwrap().clone(), Some(&path)).unwrap();
+        assert_eq!(slug, path);
+    }
+
+    #[test]
+    fn the_window_closes_after_its_days() {
+        let (slug, fields) =
+            parse(json!({"slug": "a", "title": "T", "body": "B", "author": "M"})).unwrap();
+        let published_at = t::parse("2012-03-08T09:00:00Z").unwrap();
+        let post = Post {
+            slug,
+            fields,
+            published_at,
+            comment_count: 0,
+            created_at: published_at,
+            updated_at: published_at,
+            version: 1,
+        };
+        let window = post.comment_window(published_at + Duration::days(59));
+        assert!(window.open);
+        assert_eq!(
+            window.close_at.map(t::format).as_deref(),
+            Some("2012-05-07T09:00:00Z")
+        );
+        assert!(!post.comment_window(published_at + Duration::days(60)).open);
+    }
+}

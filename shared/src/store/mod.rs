@@ -1,0 +1,122 @@
+//! The one DynamoDB table, designed from the access patterns of the whole API.
+//!
+//! | item | PK | SK | GSI1PK | GSI1SK |
+//! |---|---|---|---|---|
+//! | post | `POST#{slug}` | `#META` | `POSTS` | `{published_at}#{slug}` |
+//! | post body | `POST#{slug}` | `#BODY` | | |
+//! | post tag | `POST#{slug}` | `#TAG#{tag}` | `TAG#{tag}` | `{published_at}#{slug}` |
+//! | comment | `POST#{slug}` | `C#{thread path}` | `PENDING` while held | `{created_at}#{id}` |
+//! | comment by id | `COMMENT#{id}` | `#META` | | |
+//! | petition, pledge | `PETITION#{slug}`, `PLEDGE#{slug}` | `#META` | `CAMPAIGNS` | `{created_at}#{slug}` |
+//! | signup (sharded) | `{kind}#{slug}#S{shard}` | `SIGNUP#{email hash}` | `SIGNERS#{kind}#{slug}#{shard}` once public and confirmed | `{confirmed_at}#{email hash}` |
+//! | signup counter (sharded) | `{kind}#{slug}#S{shard}` | `#COUNT` | | |
+//! | token | `TOKEN#{token hash}` | `#META` | | |
+//! | rate-limit window | `RATE#{ip hash}#{window}` | `#META` | | |
+//!
+//! A post's body lives beside it rather than on it, so lists of posts (`GSI1`, projected
+//! whole) never read bodies of up to 100 KB; `GET /posts/{slug}` reads both in one
+//! `Query`. Every list is a `Query` with a cursor; nothing on a request path scans.
+//! Expiring items (pending signups, tokens, rate windows) carry `expires_at` (epoch
+//! seconds), the table's TTL attribute, and readers ignore expired ones since TTL
+//! deletes late.
+
+mod cursor;
+mod posts;
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+use crate::config::Config;
+use crate::error::ApiError;
+
+pub use cursor::Cursor;
+
+/// The name of the table's one global secondary index.
+pub const GSI1: &str = "GSI1";
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+impl Store {
+    /// Builds the DynamoDB client once per process. Every call has a deadline, so a
+    /// stalled store answers 503 instead of holding a Lambda to its time limit.
+    pub async fn connect(config: &Config) -> Self {
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .operation_attempt_timeout(Duration::from_secs(2))
+            .operation_timeout(Duration::from_secs(5))
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(timeouts)
+            .retry_config(RetryConfig::standard().with_max_attempts(3));
+        if let Some(endpoint) = &config.dynamodb_endpoint {
+            // DynamoDB Local accepts any credentials; fixing them (and the region) keeps
+            // the local stack from looking for an AWS profile or instance metadata.
+            let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+            loader = loader
+                .endpoint_url(endpoint)
+                .region(Region::new(region))
+                .credentials_provider(Credentials::new("local", "local", None, None, "local"));
+        }
+        Self::new(Client::new(&loader.load().await), &config.table_name)
+    }
+
+    pub fn new(client: Client, table: &str) -> Self {
+        Self {
+            client,
+            table: table.to_owned(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+/// Maps an SDK failure: the store being unreachable, slow or throttling is a 503 (the
+/// client may retry; nothing was written), anything else is our bug.
+pub(crate) fn sdk_error<E, R>(err: SdkError<E, R>) -> ApiError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let unavailable = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "ThrottlingException"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+            )
+        ),
+        _ => false,
+    };
+    if unavailable {
+        ApiError::Unavailable(Box::new(err))
+    } else {
+        ApiError::Internal(Box::new(err))
+    }
+}
+
+/// A stored item that does not parse back is corruption or a bug, never the client's fault.
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(format!("stored item does not parse: {what}").into())
+}

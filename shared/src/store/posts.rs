@@ -1,0 +1,600 @@
+//! Posts in the table: a `#META` item (the summary, on `GSI1` for the newest-first
+//! list), a `#BODY` item, and one `#TAG#` item per tag (on `GSI1` for the tag lists).
+//! Every write that touches more than one of them is one transaction.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, TransactWriteItem, Update,
+    WriteRequest,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{Cursor, GSI1, Store, corrupt, sdk_error};
+use crate::error::ApiError;
+use crate::http::Page;
+use crate::post::{Post, PostFields, Slug, Tag};
+use crate::time::{self as t, Timestamp};
+
+const META: &str = "#META";
+const BODY: &str = "#BODY";
+const TAG: &str = "#TAG#";
+const ALL_POSTS: &str = "POSTS";
+const GSI1_KEYS: [&str; 4] = ["PK", "SK", "GSI1PK", "GSI1SK"];
+/// How many of each tag's newest posts are weighed when looking for related posts.
+const RELATED_CANDIDATES_PER_TAG: i32 = 100;
+
+fn pk(slug: &Slug) -> String {
+    format!("POST#{slug}")
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([("PK".to_owned(), s(pk)), ("SK".to_owned(), s(sk))])
+}
+
+/// Posts list newest first; the slug breaks ties between posts published the same second.
+fn by_date(published_at: Timestamp, slug: &Slug) -> String {
+    format!("{}#{slug}", t::format(published_at))
+}
+
+#[derive(Serialize, Deserialize)]
+struct MetaItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
+    slug: String,
+    title: String,
+    author: String,
+    tags: Vec<String>,
+    published_at: String,
+    comments_close_after_days: Option<u32>,
+    comment_count: u64,
+    petition: Option<String>,
+    pledge: Option<String>,
+    created_at: String,
+    updated_at: String,
+    version: u64,
+    /// Set by a delete that has not finished purging the post's comments.
+    #[serde(default)]
+    deleted: bool,
+}
+
+impl MetaItem {
+    fn new(post: &Post) -> Self {
+        let f = &post.fields;
+        Self {
+            pk: pk(&post.slug),
+            sk: META.into(),
+            gsi1pk: Some(ALL_POSTS.into()),
+            gsi1sk: Some(by_date(post.published_at, &post.slug)),
+            slug: post.slug.to_string(),
+            title: f.title.clone(),
+            author: f.author.clone(),
+            tags: f.tags.iter().map(|t| t.as_ref().to_owned()).collect(),
+            published_at: t::format(post.published_at),
+            comments_close_after_days: f.comments_close_after_days,
+            comment_count: post.comment_count,
+            petition: f.petition.as_ref().map(ToString::to_string),
+            pledge: f.pledge.as_ref().map(ToString::to_string),
+            created_at: t::format(post.created_at),
+            updated_at: t::format(post.updated_at),
+            version: post.version,
+            deleted: false,
+        }
+    }
+
+    fn into_post(self, body: String) -> Result<Post, ApiError> {
+        let parse_slug =
+            |raw: Option<String>| raw.map(|r| Slug::parse(&r).map_err(corrupt)).transpose();
+        let published_at = t::parse(&self.published_at).map_err(corrupt)?;
+        Ok(Post {
+            slug: Slug::parse(&self.slug).map_err(corrupt)?,
+            fields: PostFields {
+                title: self.title,
+                body,
+                author: self.author,
+                tags: self
+                    .tags
+                    .iter()
+                    .map(|t| Tag::parse(t).map_err(corrupt))
+                    .collect::<Result<_, _>>()?,
+                published_at: Some(published_at),
+                comments_close_after_days: self.comments_close_after_days,
+                petition: parse_slug(self.petition)?,
+                pledge: parse_slug(self.pledge)?,
+            },
+            published_at,
+            comment_count: self.comment_count,
+            created_at: t::parse(&self.created_at).map_err(corrupt)?,
+            updated_at: t::parse(&self.updated_at).map_err(corrupt)?,
+            version: self.version,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct BodyItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    body: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TagItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
+    slug: String,
+}
+
+fn to_item(value: &impl Serialize) -> HashMap<String, AttributeValue> {
+    serde_dynamo::to_item(value).expect("post items serialise")
+}
+
+fn from_item<T: for<'de> Deserialize<'de>>(
+    item: &HashMap<String, AttributeValue>,
+) -> Result<T, ApiError> {
+    serde_dynamo::from_item(item.clone()).map_err(corrupt)
+}
+
+fn tag_pk(tag: &Tag) -> String {
+    format!("TAG#{}", tag.as_ref())
+}
+
+fn build<T, E: std::error::Error + Send + Sync + 'static>(built: Result<T, E>) -> T {
+    built.expect("every required field of a DynamoDB request is set")
+}
+
+impl Store {
+    fn put(&self, item: HashMap<String, AttributeValue>) -> TransactWriteItem {
+        let put = build(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .build(),
+        );
+        TransactWriteItem::builder().put(put).build()
+    }
+
+    fn tag_put(&self, post: &Post, tag: &Tag) -> TransactWriteItem {
+        self.put(to_item(&TagItem {
+            pk: pk(&post.slug),
+            sk: format!("{TAG}{}", tag.as_ref()),
+            gsi1pk: tag_pk(tag),
+            gsi1sk: by_date(post.published_at, &post.slug),
+            slug: post.slug.to_string(),
+        }))
+    }
+
+    fn tag_delete(&self, slug: &Slug, tag: &Tag) -> TransactWriteItem {
+        let delete = build(
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&pk(slug), &format!("{TAG}{}", tag.as_ref()))))
+                .build(),
+        );
+        TransactWriteItem::builder().delete(delete).build()
+    }
+
+    /// Runs a transaction whose first item carries the condition; its failure is `on_condition`.
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        on_condition: ApiError,
+    ) -> Result<(), ApiError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            // Makes the SDK's own retries of this call idempotent.
+            .client_request_token(ulid::Ulid::new().to_string())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
+                    err.as_service_error()
+                {
+                    let condition_failed = cancel
+                        .cancellation_reasons()
+                        .first()
+                        .and_then(|r| r.code())
+                        .is_some_and(|code| code == "ConditionalCheckFailed");
+                    if condition_failed {
+                        return Err(on_condition);
+                    }
+                }
+                Err(sdk_error(err))
+            }
+        }
+    }
+
+    /// Creates a post, its body and its tags at once; 409 when the slug is taken.
+    pub async fn create_post(
+        &self,
+        slug: Slug,
+        fields: PostFields,
+        now: Timestamp,
+    ) -> Result<Post, ApiError> {
+        let post = Post {
+            published_at: fields.published_at.unwrap_or(now),
+            slug,
+            fields,
+            comment_count: 0,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let meta = build(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(to_item(&MetaItem::new(&post))))
+                .condition_expression("attribute_not_exists(PK)")
+                .build(),
+        );
+        let mut items = vec![
+            TransactWriteItem::builder().put(meta).build(),
+            self.put(to_item(&BodyItem {
+                pk: pk(&post.slug),
+                sk: BODY.into(),
+                body: post.fields.body.clone(),
+            })),
+        ];
+        items.extend(post.fields.tags.iter().map(|tag| self.tag_put(&post, tag)));
+        let taken = ApiError::Conflict(format!(
+            "a post with the slug '{}' already exists",
+            post.slug
+        ));
+        self.transact(items, taken).await?;
+        Ok(post)
+    }
+
+    /// The post with its body, in one `Query` of its partition.
+    pub async fn get_post(&self, slug: &Slug) -> Result<Option<Post>, ApiError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND SK BETWEEN :body AND :meta")
+            .expression_attribute_values(":pk", s(pk(slug)))
+            .expression_attribute_values(":body", s(BODY))
+            .expression_attribute_values(":meta", s(META))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let mut meta = None;
+        let mut body = String::new();
+        for item in output.items() {
+            match item
+                .get("SK")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+            {
+                Some(META) => meta = Some(from_item::<MetaItem>(item)?),
+                Some(BODY) => body = from_item::<BodyItem>(item)?.body,
+                _ => {}
+            }
+        }
+        match meta {
+            Some(meta) if !meta.deleted => Ok(Some(meta.into_post(body)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Replaces a post's editable fields. The comment count is left to the comments
+    /// that keep it, and the version condition turns a concurrent edit into a 409
+    /// rather than tags that match neither edit.
+    pub async fn update_post(
+        &self,
+        slug: &Slug,
+        fields: PostFields,
+        now: Timestamp,
+    ) -> Result<Post, ApiError> {
+        let old = self.get_post(slug).await?.ok_or_else(|| not_found(slug))?;
+        let post = Post {
+            published_at: fields.published_at.unwrap_or(old.published_at),
+            slug: slug.clone(),
+            fields,
+            comment_count: old.comment_count,
+            created_at: old.created_at,
+            updated_at: now,
+            version: old.version + 1,
+        };
+        let meta = MetaItem::new(&post);
+        let update = build(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&meta.pk, META)))
+                .update_expression(
+                    "SET title = :title, author = :author, tags = :tags, published_at = :published_at, \
+                     comments_close_after_days = :window, petition = :petition, pledge = :pledge, \
+                     updated_at = :updated_at, version = :version, GSI1SK = :gsi1sk",
+                )
+                .condition_expression("version = :old_version AND deleted = :false")
+                .set_expression_attribute_values(Some(HashMap::from([
+                    (":title".into(), s(&meta.title)),
+                    (":author".into(), s(&meta.author)),
+                    (":tags".into(), AttributeValue::L(meta.tags.iter().map(s).collect())),
+                    (":published_at".into(), s(&meta.published_at)),
+                    (":window".into(), serde_dynamo::to_attribute_value(meta.comments_close_after_days).expect("serialises")),
+                    (":petition".into(), serde_dynamo::to_attribute_value(&meta.petition).expect("serialises")),
+                    (":pledge".into(), serde_dynamo::to_attribute_value(&meta.pledge).expect("serialises")),
+                    (":updated_at".into(), s(&meta.updated_at)),
+                    (":version".into(), AttributeValue::N(post.version.to_string())),
+                    (":gsi1sk".into(), s(meta.gsi1sk.clone().unwrap_or_default())),
+                    (":old_version".into(), AttributeValue::N(old.version.to_string())),
+                    (":false".into(), AttributeValue::Bool(false)),
+                ])))
+                .build(),
+        );
+        let mut items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            self.put(to_item(&BodyItem {
+                pk: meta.pk.clone(),
+                sk: BODY.into(),
+                body: post.fields.body.clone(),
+            })),
+        ];
+        let kept: HashSet<&Tag> = post.fields.tags.iter().collect();
+        items.extend(
+            old.fields
+                .tags
+                .iter()
+                .filter(|tag| !kept.contains(tag))
+                .map(|tag| self.tag_delete(slug, tag)),
+        );
+        items.extend(post.fields.tags.iter().map(|tag| self.tag_put(&post, tag)));
+        let raced = ApiError::Conflict(
+            "the post changed while this edit was made; reload it and try again".into(),
+        );
+        self.transact(items, raced).await?;
+        Ok(post)
+    }
+
+    /// Deletes a post and everything in its partition (body, tags, comments). It first
+    /// hides the post from every read and list in one transaction, then purges the rest;
+    /// a delete interrupted during the purge is finished by the next one.
+    pub async fn delete_post(&self, slug: &Slug) -> Result<(), ApiError> {
+        let partition = pk(slug);
+        let meta = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&partition, META)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let meta: MetaItem = match meta.item() {
+            Some(item) => from_item(item)?,
+            None => return Err(not_found(slug)),
+        };
+        if !meta.deleted {
+            let hide = build(
+                Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&partition, META)))
+                    .update_expression("SET deleted = :true REMOVE GSI1PK, GSI1SK")
+                    .condition_expression("version = :version")
+                    .expression_attribute_values(":true", AttributeValue::Bool(true))
+                    .expression_attribute_values(
+                        ":version",
+                        AttributeValue::N(meta.version.to_string()),
+                    )
+                    .build(),
+            );
+            let mut items = vec![TransactWriteItem::builder().update(hide).build()];
+            for tag in &meta.tags {
+                items.push(self.tag_delete(slug, &Tag::parse(tag).map_err(corrupt)?));
+            }
+            let raced =
+                ApiError::Conflict("the post changed while it was being deleted; try again".into());
+            self.transact(items, raced).await?;
+        }
+        self.purge_partition(&partition).await?;
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&partition, META)))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    /// Deletes every item of a partition but its `#META`, a page at a time.
+    async fn purge_partition(&self, partition: &str) -> Result<(), ApiError> {
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", s(partition))
+                .projection_expression("PK, SK")
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            let keys: Vec<_> = page
+                .items()
+                .iter()
+                .filter(|item| {
+                    item.get("SK")
+                        .and_then(|v| v.as_s().ok())
+                        .is_some_and(|sk| sk != META)
+                })
+                .cloned()
+                .collect();
+            if keys.is_empty() {
+                return Ok(());
+            }
+            for chunk in keys.chunks(25) {
+                let mut requests: Vec<WriteRequest> = chunk
+                    .iter()
+                    .map(|k| {
+                        WriteRequest::builder()
+                            .delete_request(build(
+                                DeleteRequest::builder().set_key(Some(k.clone())).build(),
+                            ))
+                            .build()
+                    })
+                    .collect();
+                while !requests.is_empty() {
+                    let output = self
+                        .client
+                        .batch_write_item()
+                        .request_items(&self.table, requests)
+                        .send()
+                        .await
+                        .map_err(sdk_error)?;
+                    requests = output
+                        .unprocessed_items()
+                        .and_then(|u| u.get(&self.table))
+                        .cloned()
+                        .unwrap_or_default();
+                }
+            }
+        }
+    }
+
+    /// Posts newest first, optionally only those with `tag`: one `Query` of `GSI1`
+    /// (plus one `BatchGetItem` for a tag, whose items point at the posts).
+    pub async fn list_posts(
+        &self,
+        page: &Page,
+        tag: Option<&Tag>,
+    ) -> Result<(Vec<Post>, Option<String>), ApiError> {
+        let partition = tag.map_or_else(|| ALL_POSTS.to_owned(), tag_pk);
+        let start = page
+            .cursor
+            .as_deref()
+            .map(|raw| Cursor::decode(raw, &GSI1_KEYS, ("GSI1PK", &partition)))
+            .transpose()?;
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("GSI1PK = :pk")
+            .expression_attribute_values(":pk", s(&partition))
+            .scan_index_forward(false)
+            .limit(page.limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let next = Cursor::encode(output.last_evaluated_key());
+        let posts = match tag {
+            None => output
+                .items()
+                .iter()
+                .map(|item| from_item::<MetaItem>(item)?.into_post(String::new()))
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                let slugs = output
+                    .items()
+                    .iter()
+                    .map(|item| Ok(from_item::<TagItem>(item)?.slug))
+                    .collect::<Result<Vec<_>, ApiError>>()?;
+                self.posts_by_slug(&slugs).await?
+            }
+        };
+        Ok((posts, next))
+    }
+
+    /// Posts sharing the most tags with `post`, then the newest; never `post` itself.
+    pub async fn related_posts(&self, post: &Post, limit: usize) -> Result<Vec<Post>, ApiError> {
+        let lookups = post.fields.tags.iter().map(|tag| {
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("GSI1PK = :pk")
+                .expression_attribute_values(":pk", s(tag_pk(tag)))
+                .scan_index_forward(false)
+                .limit(RELATED_CANDIDATES_PER_TAG)
+                .send()
+        });
+        let mut shared_tags: BTreeMap<String, (usize, String)> = BTreeMap::new();
+        for output in futures::future::join_all(lookups).await {
+            for item in output.map_err(sdk_error)?.items() {
+                let tag: TagItem = from_item(item)?;
+                if tag.slug != post.slug.as_ref() {
+                    shared_tags.entry(tag.slug).or_insert((0, tag.gsi1sk)).0 += 1;
+                }
+            }
+        }
+        let mut ranked: Vec<(String, (usize, String))> = shared_tags.into_iter().collect();
+        ranked.sort_by(|(_, (a_count, a_date)), (_, (b_count, b_date))| {
+            b_count.cmp(a_count).then(b_date.cmp(a_date))
+        });
+        let slugs: Vec<String> = ranked
+            .into_iter()
+            .take(limit)
+            .map(|(slug, _)| slug)
+            .collect();
+        self.posts_by_slug(&slugs).await
+    }
+
+    /// Post summaries for `slugs`, in that order, skipping any deleted meanwhile.
+    async fn posts_by_slug(&self, slugs: &[String]) -> Result<Vec<Post>, ApiError> {
+        let mut found: HashMap<String, Post> = HashMap::new();
+        for chunk in slugs.chunks(100) {
+            let keys: Vec<_> = chunk
+                .iter()
+                .map(|slug| key(&format!("POST#{slug}"), META))
+                .collect();
+            let mut request = Some(build(
+                KeysAndAttributes::builder().set_keys(Some(keys)).build(),
+            ));
+            while let Some(keys) = request.take() {
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .send()
+                    .await
+                    .map_err(sdk_error)?;
+                for item in output
+                    .responses()
+                    .and_then(|r| r.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    let meta: MetaItem = from_item(item)?;
+                    if !meta.deleted {
+                        found.insert(meta.slug.clone(), meta.into_post(String::new())?);
+                    }
+                }
+                request = output
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.table))
+                    .cloned();
+            }
+        }
+        Ok(slugs.iter().filter_map(|slug| found.remove(slug)).collect())
+    }
+}
+
+fn not_found(slug: &Slug) -> ApiError {
+    ApiError::NotFound(format!("no post named '{slug}'"))
+}

@@ -1,0 +1,50 @@
+//! Times are RFC 3339 UTC strings on the wire and in the table (`api.md`), to the
+//! second, so that they also sort correctly as DynamoDB string keys.
+
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+pub type Timestamp = OffsetDateTime;
+
+pub fn now() -> Timestamp {
+    OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("zero nanoseconds is valid")
+}
+
+pub fn format(at: Timestamp) -> String {
+    at.to_offset(UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .expect("zero nanoseconds is valid")
+        .format(&Rfc3339)
+        .expect("years 0..=9999 format as RFC 3339")
+}
+
+/// Parses any RFC 3339 time (any offset) and keeps it in UTC, to the second.
+pub fn parse(raw: &str) -> Result<Timestamp, String> {
+    let at = OffsetDateTime::parse(raw.trim(), &Rfc3339)
+        .map_err(|_| "must be an RFC 3339 time such as 2012-03-08T09:00:00Z".to_string())?;
+    let at = at.to_offset(UtcOffset::UTC);
+    if !(1970..=9999).contains(&at.year()) {
+        return Err("must be between the years 1970 and 9999".into());
+    }
+    Ok(at.replace_nanosecond(0).expect("zero nanoseconds is valid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_in_utc() {
+        let at = parse("2012-03-08T18:30:00+09:00").unwrap();
+        assert_eq!(format(at), "2012-03-08T09:30:00Z");
+    }
+
+    #[test]
+    fn rejects_what_is_not_rfc_3339() {
+        for bad in ["2012-03-08", "yesterday", "2012-03-08 09:00:00", ""] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}
