@@ -153,13 +153,11 @@ pub fn finish(
         .headers()
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok())
+        && config.allowed_origins.allows(origin)
+        && let Ok(value) = HeaderValue::from_str(origin)
     {
-        if config.allowed_origins.allows(origin) {
-            if let Ok(value) = HeaderValue::from_str(origin) {
-                headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-                headers.append(header::VARY, HeaderValue::from_static("Origin"));
-            }
-        }
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     response
 }

@@ -60,11 +60,10 @@ impl Template {
             let name = name.as_str().unwrap_or_default();
             let properties = resource.get("Properties").cloned().unwrap_or(Value::Null);
             match resource.get("Type").and_then(Value::as_str) {
-                Some("AWS::DynamoDB::Table") => {
-                    if table.replace(properties).is_some() {
-                        return Err("template: more than one DynamoDB table".into());
-                    }
+                Some("AWS::DynamoDB::Table") if table.is_some() => {
+                    return Err("template: more than one DynamoDB table".into());
                 }
+                Some("AWS::DynamoDB::Table") => table = Some(properties),
                 Some("AWS::Serverless::HttpApi") => {
                     if let Some(config) = properties.get("CorsConfiguration") {
                         cors = Cors {

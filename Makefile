@@ -1,0 +1,64 @@
+# Two commands for a fresh Debian machine with Rust: `make dev` and `make test`.
+# Each installs what it needs (Java, npm packages from the lockfile, Python tools in a
+# venv under .tools/) and is safe to run again.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .tools/venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SAM := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam
+CFN_LINT := AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/cfn-lint
+EVENTS := infra/local/events
+
+.PHONY: help dev test deps check-events release clean-tools
+
+help:
+	@echo "make dev      the local stack with demo data on http://127.0.0.1:$${PORT:-3000} (PORT, ADMIN_TOKEN to change)"
+	@echo "make test     everything that proves it works"
+	@echo "make release  release build of every function for x86_64, zipped (arm64: sam build)"
+
+dev: deps
+	cargo run --package local-stack
+
+test: deps
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --workspace
+	$(SAM) validate --lint --template-file infra/template.yaml
+	$(CFN_LINT) infra/template.yaml
+	$(MAKE) --no-print-directory check-events
+
+# The sample events are what `sam local generate-event` makes; prove they still are.
+check-events: deps
+	@tmp=$$(mktemp -d); \
+	$(SAM) local generate-event apigateway http-api-proxy --method GET --path posts > $$tmp/list-posts.json && \
+	$(SAM) local generate-event apigateway http-api-proxy --method GET --path posts/from-api-gateway > $$tmp/get-post.json && \
+	$(SAM) local generate-event apigateway http-api-proxy --method DELETE --path posts/from-api-gateway > $$tmp/delete-post.json && \
+	$(SAM) local generate-event apigateway http-api-proxy --method POST --path posts \
+	  --body '{"slug":"from-api-gateway","title":"Sent through API Gateway","body":"Hello","author":"Min-jun","tags":["lambda"]}' > $$tmp/create-post.json && \
+	diff -r $$tmp $(EVENTS) && echo "sample events match sam local generate-event"; \
+	status=$$?; rm -rf $$tmp; exit $$status
+
+release: deps
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --output-format zip --package posts
+
+deps: .tools/java.stamp node_modules/.package-lock.json $(VENV)/.stamp
+
+.tools/java.stamp:
+	@mkdir -p .tools
+	@command -v java >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y default-jre-headless; }
+	@command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm; }
+	@touch $@
+
+node_modules/.package-lock.json: package-lock.json .tools/java.stamp
+	npm ci --no-audit --no-fund --loglevel=error
+
+$(VENV)/.stamp: infra/requirements-dev.txt
+	@python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-dev.txt
+	@touch $@
+
+clean-tools:
+	rm -rf .tools node_modules

@@ -1,0 +1,139 @@
+//! The local router stands in for API Gateway: it routes exactly the template's routes,
+//! answers what API Gateway answers for the rest, and applies CORS as configured.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use shared::config::AllowedOrigins;
+
+use crate::helpers::{TestApp, template};
+
+#[tokio::test]
+async fn every_template_route_reaches_its_function() {
+    let app = TestApp::spawn().await;
+    app.given_post("a-post", "2020-01-01T00:00:00Z", &["t"])
+        .await;
+    let routes = template().routes;
+    assert!(routes.len() >= 6);
+    for route in routes {
+        let path = route.path.replace("{slug}", "a-post");
+        let method = Method::from_bytes(route.method.as_bytes()).unwrap();
+        let answer = app.send(app.http.request(method, app.url(&path))).await;
+        // Without a token, admin routes answer 401 from the function; public ones 200.
+        assert!(
+            answer.status == StatusCode::OK || answer.code() == "unauthorized",
+            "{} {} answered {} {}",
+            route.method,
+            route.path,
+            answer.status,
+            answer.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_answer_as_api_gateway_does() {
+    let app = TestApp::spawn().await;
+    for (method, path) in [
+        (Method::GET, "/nothing"),
+        (Method::PATCH, "/posts/a"),
+        (Method::GET, "/posts/a/b/c"),
+        (Method::POST, "/posts/a"),
+    ] {
+        let answer = app
+            .send(app.http.request(method.clone(), app.url(path)))
+            .await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}");
+        assert_eq!(answer.body, json!({"message": "Not Found"}));
+    }
+}
+
+#[tokio::test]
+async fn cors_answers_only_the_allowed_origins() {
+    let app = TestApp::spawn_with(|config| {
+        config.allowed_origins = AllowedOrigins::parse("https://blog.example")
+    })
+    .await;
+    let allowed = app
+        .send(
+            app.http
+                .get(app.url("/posts"))
+                .header("origin", "https://blog.example"),
+        )
+        .await;
+    assert_eq!(
+        allowed.headers["access-control-allow-origin"],
+        "https://blog.example"
+    );
+    assert_eq!(allowed.headers["x-content-type-options"], "nosniff");
+    let other = app
+        .send(
+            app.http
+                .get(app.url("/posts"))
+                .header("origin", "https://evil.example"),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert!(other.headers.get("access-control-allow-origin").is_none());
+
+    let preflight = app
+        .send(
+            app.http
+                .request(Method::OPTIONS, app.url("/posts"))
+                .header("origin", "https://blog.example")
+                .header("access-control-request-method", "POST")
+                .header(
+                    "access-control-request-headers",
+                    "authorization,content-type",
+                ),
+        )
+        .await;
+    assert_eq!(preflight.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        preflight.headers["access-control-allow-origin"],
+        "https://blog.example"
+    );
+    let allowed_headers = preflight.headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
+    assert!(allowed_headers.contains("authorization") && allowed_headers.contains("content-type"));
+    assert!(
+        preflight.headers["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+
+    let refused = app
+        .send(
+            app.http
+                .request(Method::OPTIONS, app.url("/posts"))
+                .header("origin", "https://evil.example")
+                .header("access-control-request-method", "POST"),
+        )
+        .await;
+    assert!(refused.headers.get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn the_demo_blog_page_is_served_locally() {
+    let app = TestApp::spawn().await;
+    let page = app.http.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("fetch('/posts')"),
+        "the page reads the posts API"
+    );
+}

@@ -1,0 +1,9 @@
+//! One integration-test binary: every test starts the local stack (the router in front
+//! of every function) on a free port, over its own table in one DynamoDB Local.
+
+mod helpers;
+
+mod api_gateway_events;
+mod local_router;
+mod posts;
+mod posts_bad_input;
