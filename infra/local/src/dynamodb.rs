@@ -194,12 +194,19 @@ pub async fn create_table(client: &Client, name: &str, table: &Value) -> Result<
                 .map_err(|e| e.to_string())?,
         );
     }
-    request.send().await.map_err(|e| {
-        format!(
+    if let Err(err) = request.send().await {
+        // A table left by an earlier run against the same endpoint is reused.
+        if err
+            .as_service_error()
+            .is_some_and(|e| e.is_resource_in_use_exception())
+        {
+            return Ok(());
+        }
+        return Err(format!(
             "create table {name}: {}",
-            aws_sdk_dynamodb::error::DisplayErrorContext(e)
-        )
-    })?;
+            aws_sdk_dynamodb::error::DisplayErrorContext(err)
+        ));
+    }
     if let Some(ttl) = table.get("TimeToLiveSpecification") {
         let spec = TimeToLiveSpecification::builder()
             .attribute_name(str_field(ttl, "AttributeName")?)
