@@ -19,6 +19,28 @@ pub struct Config {
     pub allowed_origins: AllowedOrigins,
     /// SHA-256 of the admin token. Without it no request is an admin request.
     pub admin_token_sha256: Option<[u8; 32]>,
+    pub moderation: Moderation,
+    /// Writes one client (by hashed IP) may make per minute.
+    pub writes_per_minute: u32,
+    /// Secret mixed into client-IP hashes (which also rotate daily), so a stored hash
+    /// cannot be turned back into an address by hashing all of them.
+    pub ip_hash_salt: String,
+}
+
+/// Which comments wait for the blogger's approval (`MODERATION_MAX_LINKS`,
+/// `MODERATION_HOLD_FIRST_TIME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moderation {
+    /// Hold comments with more links than this; `None` approves any number.
+    pub max_links: Option<usize>,
+    /// Hold a commenter's comments (known by hashed email) until one has been approved.
+    pub hold_first_time: bool,
+}
+
+impl Default for Moderation {
+    fn default() -> Self {
+        Self { max_links: Some(2), hold_first_time: false }
+    }
 }
 
 impl Config {
@@ -32,23 +54,44 @@ impl Config {
         let non_empty = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let table_name = non_empty("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?;
         let admin_token_sha256 = match non_empty("ADMIN_TOKEN_SHA256") {
-            Some(hex) => {
-                Some(
-                    parse_sha256_hex(hex.trim()).ok_or_else(|| ConfigError::Invalid {
-                        name: "ADMIN_TOKEN_SHA256",
-                        why: "expected 64 hexadecimal digits".into(),
-                    })?,
-                )
-            }
+            Some(hex) => Some(parse_sha256_hex(hex.trim()).ok_or_else(|| ConfigError::Invalid {
+                name: "ADMIN_TOKEN_SHA256",
+                why: "expected 64 hexadecimal digits".into(),
+            })?),
             None => None,
         };
+        let number = |name: &'static str| -> Result<Option<u32>, ConfigError> {
+            non_empty(name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<u32>()
+                        .map_err(|_| ConfigError::Invalid { name, why: "expected a whole number".into() })
+                })
+                .transpose()
+        };
+        let max_links = match non_empty("MODERATION_MAX_LINKS").as_deref().map(str::trim) {
+            Some("any") => None,
+            Some(_) => number("MODERATION_MAX_LINKS")?.map(|n| n as usize),
+            None => Moderation::default().max_links,
+        };
+        let hold_first_time = match non_empty("MODERATION_HOLD_FIRST_TIME").as_deref().map(str::trim) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "MODERATION_HOLD_FIRST_TIME",
+                    why: "expected true or false".into(),
+                });
+            }
+        };
         Ok(Self {
-            table_name,
             dynamodb_endpoint: non_empty("DYNAMODB_ENDPOINT"),
-            allowed_origins: AllowedOrigins::parse(
-                &non_empty("ALLOWED_ORIGINS").unwrap_or_default(),
-            ),
+            allowed_origins: AllowedOrigins::parse(&non_empty("ALLOWED_ORIGINS").unwrap_or_default()),
             admin_token_sha256,
+            moderation: Moderation { max_links, hold_first_time },
+            writes_per_minute: number("WRITES_PER_MINUTE")?.unwrap_or(DEFAULT_WRITES_PER_MINUTE),
+            ip_hash_salt: non_empty("IP_HASH_SALT").ok_or(ConfigError::Missing("IP_HASH_SALT"))?,
+            table_name,
         })
     }
 
@@ -59,9 +102,14 @@ impl Config {
             dynamodb_endpoint: Some(dynamodb_endpoint.to_owned()),
             allowed_origins: AllowedOrigins::Any,
             admin_token_sha256: Some(sha256(admin_token.as_bytes())),
+            moderation: Moderation::default(),
+            writes_per_minute: DEFAULT_WRITES_PER_MINUTE,
+            ip_hash_salt: format!("local-{table_name}"),
         }
     }
 }
+
+pub const DEFAULT_WRITES_PER_MINUTE: u32 = 10;
 
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
@@ -97,11 +145,7 @@ impl AllowedOrigins {
             .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
             .filter(|o| !o.is_empty())
             .collect();
-        if list.iter().any(|o| o == "*") {
-            Self::Any
-        } else {
-            Self::List(list)
-        }
+        if list.iter().any(|o| o == "*") { Self::Any } else { Self::List(list) }
     }
 
     pub fn allows(&self, origin: &str) -> bool {
@@ -117,36 +161,44 @@ mod tests {
     use super::*;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
     }
 
     #[test]
     fn table_name_is_required() {
-        assert!(matches!(
-            Config::from_lookup(env(&[])),
-            Err(ConfigError::Missing("TABLE_NAME"))
-        ));
+        assert!(matches!(Config::from_lookup(env(&[])), Err(ConfigError::Missing("TABLE_NAME"))));
     }
 
     #[test]
     fn admin_hash_must_be_64_hex_digits() {
-        let err = Config::from_lookup(env(&[("TABLE_NAME", "t"), ("ADMIN_TOKEN_SHA256", "abc")]));
-        assert!(matches!(
-            err,
-            Err(ConfigError::Invalid {
-                name: "ADMIN_TOKEN_SHA256",
-                ..
-            })
-        ));
+        let err =
+            Config::from_lookup(env(&[("TABLE_NAME", "t"), ("ADMIN_TOKEN_SHA256", "abc"), ("IP_HASH_SALT", "s")]));
+        assert!(matches!(err, Err(ConfigError::Invalid { name: "ADMIN_TOKEN_SHA256", .. })));
         let hash = sha256_hex(b"secret");
-        let ok = Config::from_lookup(env(&[("TABLE_NAME", "t"), ("ADMIN_TOKEN_SHA256", &hash)]))
+        let ok = Config::from_lookup(env(&[("TABLE_NAME", "t"), ("ADMIN_TOKEN_SHA256", &hash), ("IP_HASH_SALT", "s")]))
             .unwrap();
         assert_eq!(ok.admin_token_sha256, Some(sha256(b"secret")));
+    }
+
+    #[test]
+    fn moderation_and_limits_have_defaults_and_overrides() {
+        let defaults = Config::from_lookup(env(&[("TABLE_NAME", "t"), ("IP_HASH_SALT", "s")])).unwrap();
+        assert_eq!(defaults.moderation, Moderation { max_links: Some(2), hold_first_time: false });
+        assert_eq!(defaults.writes_per_minute, DEFAULT_WRITES_PER_MINUTE);
+        let set = Config::from_lookup(env(&[
+            ("TABLE_NAME", "t"),
+            ("IP_HASH_SALT", "s"),
+            ("MODERATION_MAX_LINKS", "any"),
+            ("MODERATION_HOLD_FIRST_TIME", "true"),
+            ("WRITES_PER_MINUTE", "3"),
+        ]))
+        .unwrap();
+        assert_eq!(set.moderation, Moderation { max_links: None, hold_first_time: true });
+        assert_eq!(set.writes_per_minute, 3);
+        assert!(Config::from_lookup(env(&[("TABLE_NAME", "t")])).is_err(), "the salt is required");
+        let bad =
+            Config::from_lookup(env(&[("TABLE_NAME", "t"), ("IP_HASH_SALT", "s"), ("WRITES_PER_MINUTE", "lots")]));
+        assert!(matches!(bad, Err(ConfigError::Invalid { name: "WRITES_PER_MINUTE", .. })));
     }
 
     #[test]

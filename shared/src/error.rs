@@ -13,10 +13,7 @@ pub struct FieldErrors(BTreeMap<String, Vec<String>>);
 
 impl FieldErrors {
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0
-            .entry(field.to_owned())
-            .or_default()
-            .push(message.into());
+        self.0.entry(field.to_owned()).or_default().push(message.into());
     }
 
     pub fn is_empty(&self) -> bool {
@@ -29,11 +26,7 @@ impl FieldErrors {
 
     /// `Ok(())` when nothing was added, else the 422 error.
     pub fn into_result(self) -> Result<(), ApiError> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(self))
-        }
+        if self.is_empty() { Ok(()) } else { Err(ApiError::Validation(self)) }
     }
 
     fn summary(&self) -> String {
@@ -157,10 +150,7 @@ mod tests {
     fn closed_window_message_is_the_blogs_sentence() {
         let err = ApiError::CommentsClosed { days: 60 };
         assert_eq!(err.status(), StatusCode::FORBIDDEN);
-        assert_eq!(
-            err.body()["error"]["message"],
-            "Comments are not available on posts older than 60 days."
-        );
+        assert_eq!(err.body()["error"]["message"], "Comments are not available on posts older than 60 days.");
     }
 
     #[test]

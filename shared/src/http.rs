@@ -24,15 +24,11 @@ pub fn route_key(req: &Request) -> Option<&str> {
 
 /// A path parameter that the route declares; API Gateway always fills it.
 pub fn path_param(req: &Request, name: &str) -> String {
-    req.path_parameters_ref()
-        .and_then(|p| p.first(name))
-        .unwrap_or_default()
-        .to_owned()
+    req.path_parameters_ref().and_then(|p| p.first(name)).unwrap_or_default().to_owned()
 }
 
 pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.query_string_parameters_ref()
-        .and_then(|q| q.first(name))
+    req.query_string_parameters_ref().and_then(|q| q.first(name))
 }
 
 /// The body as a JSON object, or the `api.md` error for why not.
@@ -46,25 +42,15 @@ pub fn json_object(req: &Request, limit: usize) -> Result<Map<String, Value>, Ap
     if bytes.len() > limit {
         return Err(ApiError::TooLarge { limit });
     }
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim();
     if !essence.eq_ignore_ascii_case("application/json") {
-        return Err(ApiError::BadRequest(
-            "the body must be JSON with Content-Type: application/json".into(),
-        ));
+        return Err(ApiError::BadRequest("the body must be JSON with Content-Type: application/json".into()));
     }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::BadRequest(
-            "the body must be a JSON object".into(),
-        )),
-        Err(err) => Err(ApiError::BadRequest(format!(
-            "the body is not valid JSON: {err}"
-        ))),
+        Ok(_) => Err(ApiError::BadRequest("the body must be a JSON object".into())),
+        Err(err) => Err(ApiError::BadRequest(format!("the body is not valid JSON: {err}"))),
     }
 }
 
@@ -80,29 +66,16 @@ impl Page {
     pub const MAX_LIMIT: u32 = 200;
 
     pub fn from_request(req: &Request) -> Result<Self, ApiError> {
-        Self::parse(
-            query_param(req, "limit"),
-            query_param(req, "cursor"),
-            Self::DEFAULT_LIMIT,
-            Self::MAX_LIMIT,
-        )
+        Self::parse(query_param(req, "limit"), query_param(req, "cursor"), Self::DEFAULT_LIMIT, Self::MAX_LIMIT)
     }
 
-    pub fn parse(
-        limit: Option<&str>,
-        cursor: Option<&str>,
-        default: u32,
-        max: u32,
-    ) -> Result<Self, ApiError> {
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>, default: u32, max: u32) -> Result<Self, ApiError> {
         let limit = match limit {
             None => default,
             Some(raw) => match raw.parse::<u32>() {
                 Ok(n) if (1..=max).contains(&n) => n,
                 _ => {
-                    return Err(ApiError::validation(
-                        "limit",
-                        format!("must be a whole number from 1 to {max}"),
-                    ));
+                    return Err(ApiError::validation("limit", format!("must be a whole number from 1 to {max}")));
                 }
             },
         };
@@ -121,38 +94,23 @@ pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Response<Body>
 }
 
 pub fn no_content() -> Response<Body> {
-    Response::builder()
-        .status(StatusCode::NO_CONTENT)
-        .body(Body::Empty)
-        .expect("valid response")
+    Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).expect("valid response")
 }
 
 /// Turns a handler's result into the response sent: errors become the `api.md` body,
 /// and every response gets the headers the API promises (CORS, nosniff).
-pub fn finish(
-    config: &Config,
-    req: &Request,
-    result: Result<Response<Body>, ApiError>,
-) -> Response<Body> {
+pub fn finish(config: &Config, req: &Request, result: Result<Response<Body>, ApiError>) -> Response<Body> {
     let mut response = result.unwrap_or_else(|err| {
         err.log();
         let mut response = json(err.status(), &err.body());
         if let ApiError::RateLimited { retry_after_secs } = err {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         response
     });
     let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    if let Some(origin) = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok())
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok())
         && config.allowed_origins.allows(origin)
         && let Ok(value) = HeaderValue::from_str(origin)
     {
@@ -165,11 +123,7 @@ pub fn finish(
 /// The error for a route key the function does not serve: the template and the function
 /// disagree, which is a deployment bug rather than a client error.
 pub fn unknown_route(req: &Request) -> ApiError {
-    ApiError::NotFound(format!(
-        "no route for {} {}",
-        req.method(),
-        req.uri().path()
-    ))
+    ApiError::NotFound(format!("no route for {} {}", req.method(), req.uri().path()))
 }
 
 #[cfg(test)]

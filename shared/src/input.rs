@@ -12,19 +12,12 @@ pub struct Fields {
 
 impl Fields {
     pub fn new(map: Map<String, Value>) -> Self {
-        Self {
-            map,
-            errors: FieldErrors::default(),
-        }
+        Self { map, errors: FieldErrors::default() }
     }
 
     /// Takes field `name` (absent is `None`) through `parse`; a failure is recorded
     /// against the field and answers `None`.
-    pub fn take<T>(
-        &mut self,
-        name: &str,
-        parse: impl FnOnce(Option<Value>) -> Result<T, String>,
-    ) -> Option<T> {
+    pub fn take<T>(&mut self, name: &str, parse: impl FnOnce(Option<Value>) -> Result<T, String>) -> Option<T> {
         match parse(self.map.remove(name)) {
             Ok(value) => Some(value),
             Err(message) => {
@@ -49,9 +42,7 @@ impl Fields {
 }
 
 /// A required string field parsed by `parse`.
-pub fn required<T>(
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> impl FnOnce(Option<Value>) -> Result<T, String> {
+pub fn required<T>(parse: impl FnOnce(&str) -> Result<T, String>) -> impl FnOnce(Option<Value>) -> Result<T, String> {
     move |value| match value {
         None | Some(Value::Null) => Err("is required".into()),
         Some(Value::String(s)) => parse(&s),
@@ -118,9 +109,7 @@ mod tests {
         let mut f = fields(json!({"title": 5, "extra": true}));
         assert_eq!(f.take("title", required(text(10))), None);
         assert_eq!(f.take("author", required(text(10))), None);
-        let Err(ApiError::Validation(errors)) = f.finish() else {
-            panic!("expected 422")
-        };
+        let Err(ApiError::Validation(errors)) = f.finish() else { panic!("expected 422") };
         assert_eq!(errors.get("title").unwrap(), ["must be a string"]);
         assert_eq!(errors.get("author").unwrap(), ["is required"]);
         assert_eq!(errors.get("extra").unwrap(), ["unknown field"]);

@@ -6,10 +6,12 @@
 //! tests.
 
 pub mod auth;
+pub mod comment;
 pub mod config;
 pub mod error;
 pub mod http;
 pub mod input;
+pub mod markdown;
 pub mod post;
 pub mod store;
 pub mod time;
@@ -30,10 +32,7 @@ impl App {
     pub async fn from_env() -> Result<Self, config::ConfigError> {
         let config = Config::from_env()?;
         let store = Store::connect(&config).await;
-        Ok(Self {
-            config: std::sync::Arc::new(config),
-            store,
-        })
+        Ok(Self { config: std::sync::Arc::new(config), store })
     }
 }
 

@@ -30,10 +30,7 @@ impl Slug {
         if raw.is_empty() || raw.len() > 100 {
             return Err("must be 1 to 100 characters".into());
         }
-        if !raw
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
+        if !raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
             return Err("may contain only lowercase letters a-z, digits and hyphens".into());
         }
         Ok(Self(raw.to_owned()))
@@ -101,10 +98,7 @@ pub struct PostFields {
 impl PostFields {
     /// Reads a create (`POST /posts`, which names its slug) or a replace
     /// (`PUT /posts/{slug}`, whose body may repeat the slug but not change it).
-    pub fn from_json(
-        map: Map<String, Value>,
-        path_slug: Option<&Slug>,
-    ) -> Result<(Slug, Self), ApiError> {
+    pub fn from_json(map: Map<String, Value>, path_slug: Option<&Slug>) -> Result<(Slug, Self), ApiError> {
         let mut f = Fields::new(map);
         let slug = match path_slug {
             None => f.take("slug", required(Slug::parse)),
@@ -120,13 +114,11 @@ impl PostFields {
         let title = f.take("title", required(text(200)));
         let body = f.take("body", required(markdown_body));
         let author = f.take("author", required(text(80)));
-        let tags = f
-            .take("tags", string_list(MAX_TAGS, Tag::parse))
-            .map(|mut tags| {
-                tags.sort();
-                tags.dedup();
-                tags
-            });
+        let tags = f.take("tags", string_list(MAX_TAGS, Tag::parse)).map(|mut tags| {
+            tags.sort();
+            tags.dedup();
+            tags
+        });
         let published_at = f.take("published_at", optional(t::parse));
         let window = f.take("comments_close_after_days", comment_window);
         let petition = f.take("petition", optional(Slug::parse));
@@ -163,9 +155,7 @@ fn comment_window(value: Option<Value>) -> Result<Option<u32>, String> {
         Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => match n.as_u64() {
             Some(days) if days <= u64::from(MAX_COMMENT_WINDOW_DAYS) => Ok(Some(days as u32)),
-            _ => Err(format!(
-                "must be a whole number of days from 0 to {MAX_COMMENT_WINDOW_DAYS}, or null for never"
-            )),
+            _ => Err(format!("must be a whole number of days from 0 to {MAX_COMMENT_WINDOW_DAYS}, or null for never")),
         },
         Some(_) => Err("must be a whole number of days, or null for never".into()),
     }
@@ -196,11 +186,7 @@ impl Post {
     pub fn comment_window(&self, now: Timestamp) -> CommentWindow {
         let days = self.fields.comments_close_after_days;
         let close_at = days.map(|d| self.published_at + Duration::days(i64::from(d)));
-        CommentWindow {
-            close_at,
-            open: close_at.is_none_or(|at| now < at),
-            days,
-        }
+        CommentWindow { close_at, open: close_at.is_none_or(|at| now < at), days }
     }
 
     /// The `Post` of `api.md`; without the body it is a `PostSummary`.
@@ -245,22 +231,14 @@ mod tests {
     #[test]
     fn slugs_are_lowercase_words_and_hyphens() {
         assert!(Slug::parse("china-repatriates-31-refugees").is_ok());
-        for bad in [
-            "",
-            "Capital",
-            "with space",
-            "ü",
-            "under_score",
-            &"a".repeat(101),
-        ] {
+        for bad in ["", "Capital", "with space", "ü", "under_score", &"a".repeat(101)] {
             assert!(Slug::parse(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn a_minimal_post_gets_the_default_window() {
-        let (slug, fields) =
-            parse(json!({"slug": "a", "title": "T", "body": "B", "author": "Min"})).unwrap();
+        let (slug, fields) = parse(json!({"slug": "a", "title": "T", "body": "B", "author": "Min"})).unwrap();
         assert_eq!(slug.as_ref(), "a");
         assert_eq!(fields.comments_close_after_days, Some(60));
         assert!(fields.tags.is_empty());
@@ -270,14 +248,16 @@ mod tests {
     #[test]
     fn null_window_never_closes() {
         let (_, fields) =
-            parse(json!({"slug": "a", "title": "T", "body": "B", "author": "M", "comments_close_after_days": null})).unwrap();
+            parse(json!({"slug": "a", "title": "T", "body": "B", "author": "M", "comments_close_after_days": null}))
+                .unwrap();
         assert_eq!(fields.comments_close_after_days, None);
     }
 
     #[test]
     fn tags_are_normalised_and_deduplicated() {
         let (_, fields) =
-            parse(json!({"slug": "a", "title": "T", "body": "B", "author": "M", "tags": ["China", "china ", "북한"]})).unwrap();
+            parse(json!({"slug": "a", "title": "T", "body": "B", "author": "M", "tags": ["China", "china ", "북한"]}))
+                .unwrap();
         let tags: Vec<&str> = fields.tags.iter().map(AsRef::as_ref).collect();
         assert_eq!(tags, ["china", "북한"]);
     }
@@ -291,16 +271,7 @@ mod tests {
         }))
         .unwrap_err();
         let fields = fields_of(err);
-        for name in [
-            "slug",
-            "title",
-            "body",
-            "author",
-            "tags",
-            "comments_close_after_days",
-            "published_at",
-            "colour",
-        ] {
+        for name in ["slug", "title", "body", "author", "tags", "comments_close_after_days", "published_at", "colour"] {
             assert!(fields.get(name).is_some(), "{name} not reported");
         }
     }
@@ -309,19 +280,16 @@ mod tests {
     fn replace_may_repeat_but_not_change_the_slug() {
         let path = Slug::parse("a").unwrap();
         let body = json!({"slug": "b", "title": "T", "body": "B", "author": "M"});
-        let err =
-            PostFields::from_json(body.as_object().unwrap().clone(), Some(&path)).unwrap_err();
+        let err = PostFields::from_json(body.as_object().unwrap().clone(), Some(&path)).unwrap_err();
         assert!(fields_of(err).get("slug").is_some());
         let body = json!({"title": "T", "body": "B", "author": "M"});
-        let (slug, _) =
-            PostFields::from_json(body.as_object().unwrap().clone(), Some(&path)).unwrap();
+        let (slug, _) = PostFields::from_json(body.as_object().unwrap().clone(), Some(&path)).unwrap();
         assert_eq!(slug, path);
     }
 
     #[test]
     fn the_window_closes_after_its_days() {
-        let (slug, fields) =
-            parse(json!({"slug": "a", "title": "T", "body": "B", "author": "M"})).unwrap();
+        let (slug, fields) = parse(json!({"slug": "a", "title": "T", "body": "B", "author": "M"})).unwrap();
         let published_at = t::parse("2012-03-08T09:00:00Z").unwrap();
         let post = Post {
             slug,
@@ -334,10 +302,7 @@ mod tests {
         };
         let window = post.comment_window(published_at + Duration::days(59));
         assert!(window.open);
-        assert_eq!(
-            window.close_at.map(t::format).as_deref(),
-            Some("2012-05-07T09:00:00Z")
-        );
+        assert_eq!(window.close_at.map(t::format).as_deref(), Some("2012-05-07T09:00:00Z"));
         assert!(!post.comment_window(published_at + Duration::days(60)).open);
     }
 }

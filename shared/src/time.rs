@@ -7,9 +7,7 @@ use time::{OffsetDateTime, UtcOffset};
 pub type Timestamp = OffsetDateTime;
 
 pub fn now() -> Timestamp {
-    OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .expect("zero nanoseconds is valid")
+    OffsetDateTime::now_utc().replace_nanosecond(0).expect("zero nanoseconds is valid")
 }
 
 pub fn format(at: Timestamp) -> String {

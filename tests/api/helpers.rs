@@ -10,9 +10,7 @@ pub const ADMIN_TOKEN: &str = "test-admin-token";
 /// One DynamoDB Local for the whole test binary; it dies with the binary.
 fn dynamodb() -> &'static DynamoDbLocal {
     static LOCAL: OnceLock<DynamoDbLocal> = OnceLock::new();
-    LOCAL.get_or_init(|| {
-        DynamoDbLocal::start().expect("DynamoDB Local starts (run `make test`, which installs it)")
-    })
+    LOCAL.get_or_init(|| DynamoDbLocal::start().expect("DynamoDB Local starts (run `make test`, which installs it)"))
 }
 
 pub fn template() -> Template {
@@ -48,13 +46,8 @@ impl TestApp {
         let mut config = Config::local(&table, &dynamodb().endpoint, ADMIN_TOKEN);
         adjust(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let stack = local_stack::start(config, &template(), listener)
-            .await
-            .expect("the local stack starts");
-        Self {
-            stack,
-            http: reqwest::Client::new(),
-        }
+        let stack = local_stack::start(config, &template(), listener).await.expect("the local stack starts");
+        Self { stack, http: reqwest::Client::new() }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -66,16 +59,9 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Answer { status, headers, body }
     }
 
     pub async fn get(&self, path: &str) -> Answer {
@@ -84,14 +70,11 @@ impl TestApp {
 
     /// A request with the admin token.
     pub fn admin(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, self.url(path))
-            .bearer_auth(ADMIN_TOKEN)
+        self.http.request(method, self.url(path)).bearer_auth(ADMIN_TOKEN)
     }
 
     pub async fn create_post(&self, post: Value) -> Answer {
-        self.send(self.admin(Method::POST, "/posts").json(&post))
-            .await
+        self.send(self.admin(Method::POST, "/posts").json(&post)).await
     }
 
     /// Creates a post, asserting it was created.
@@ -113,13 +96,7 @@ impl TestApp {
             }
             let page = self.get(&url).await;
             assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-            slugs.extend(
-                page.body["items"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|p| p["slug"].as_str().unwrap().to_owned()),
-            );
+            slugs.extend(page.body["items"].as_array().unwrap().iter().map(|p| p["slug"].as_str().unwrap().to_owned()));
             match page.body["next_cursor"].as_str() {
                 Some(next) => cursor = Some(next.to_owned()),
                 None => return slugs,

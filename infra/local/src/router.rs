@@ -29,13 +29,13 @@ pub type Handler = fn(App, Request) -> Pin<Box<dyn Future<Output = Response<Body
 pub fn handler_for(binary: &str) -> Option<Handler> {
     match binary {
         "posts" => Some(|app, req| Box::pin(async move { posts::handle(&app, req).await })),
+        "comments" => Some(|app, req| Box::pin(async move { comments::handle(&app, req).await })),
         _ => None,
     }
 }
 
 /// Routes the local stack answers itself; never deployed.
-pub type DevRoutes =
-    fn(&App, &Method, &str) -> Option<Pin<Box<dyn Future<Output = Response<Body>> + Send>>>;
+pub type DevRoutes = fn(&App, &Method, &str) -> Option<Pin<Box<dyn Future<Output = Response<Body>> + Send>>>;
 
 pub struct Router {
     routes: Vec<(Route, Handler)>,
@@ -46,32 +46,21 @@ pub struct Router {
 
 impl Router {
     /// Fails if the template names a function this build does not contain.
-    pub fn new(
-        template: &Template,
-        app: App,
-        dev_routes: Option<DevRoutes>,
-    ) -> Result<Self, String> {
+    pub fn new(template: &Template, app: App, dev_routes: Option<DevRoutes>) -> Result<Self, String> {
         let routes = template
             .routes
             .iter()
             .map(|route| {
-                handler_for(&route.binary)
-                    .map(|handler| (route.clone(), handler))
-                    .ok_or_else(|| {
-                        format!(
-                            "the template routes {} to '{}', which the local stack does not know",
-                            route.key(),
-                            route.binary
-                        )
-                    })
+                handler_for(&route.binary).map(|handler| (route.clone(), handler)).ok_or_else(|| {
+                    format!(
+                        "the template routes {} to '{}', which the local stack does not know",
+                        route.key(),
+                        route.binary
+                    )
+                })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self {
-            routes,
-            cors: template.cors.clone(),
-            app,
-            dev_routes,
-        })
+        Ok(Self { routes, cors: template.cors.clone(), app, dev_routes })
     }
 
     pub fn app(&self) -> &App {
@@ -80,11 +69,7 @@ impl Router {
 
     /// The route for `path`, with its path parameters. Like API Gateway, a literal
     /// segment beats a `{parameter}`, and a `{name+}` parameter takes the rest.
-    fn find(
-        &self,
-        method: &Method,
-        path: &str,
-    ) -> Option<(&Route, Handler, HashMap<String, String>)> {
+    fn find(&self, method: &Method, path: &str) -> Option<(&Route, Handler, HashMap<String, String>)> {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         self.routes
             .iter()
@@ -110,18 +95,11 @@ impl Router {
     pub async fn handle(&self, req: http::Request<Bytes>, peer: SocketAddr) -> Response<Body> {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_owned();
-        if parts.method == Method::OPTIONS
-            && parts
-                .headers
-                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
-        {
+        if parts.method == Method::OPTIONS && parts.headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
             return self.preflight(&parts.headers, &path);
         }
         let Some((route, handler, params)) = self.find(&parts.method, &path) else {
-            if let Some(answer) = self
-                .dev_routes
-                .and_then(|dev| dev(&self.app, &parts.method, &path))
-            {
+            if let Some(answer) = self.dev_routes.and_then(|dev| dev(&self.app, &parts.method, &path)) {
                 return answer.await;
             }
             return api_gateway_not_found();
@@ -131,10 +109,7 @@ impl Router {
             Ok(event) => handler(self.app.clone(), Request::from(event)).await,
             Err(err) => {
                 tracing::error!(%err, "could not build the API Gateway event");
-                plain(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    r#"{"message":"Internal Server Error"}"#,
-                )
+                plain(StatusCode::INTERNAL_SERVER_ERROR, r#"{"message":"Internal Server Error"}"#)
             }
         }
     }
@@ -144,21 +119,12 @@ impl Router {
             return api_gateway_not_found();
         }
         let mut response = Response::builder().status(StatusCode::NO_CONTENT);
-        let origin = headers
-            .get(header::ORIGIN)
-            .and_then(|o| o.to_str().ok())
-            .unwrap_or("");
+        let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or("");
         if self.app.config.allowed_origins.allows(origin) {
             response = response
                 .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin)
-                .header(
-                    header::ACCESS_CONTROL_ALLOW_METHODS,
-                    self.cors.allow_methods.join(","),
-                )
-                .header(
-                    header::ACCESS_CONTROL_ALLOW_HEADERS,
-                    self.cors.allow_headers.join(","),
-                )
+                .header(header::ACCESS_CONTROL_ALLOW_METHODS, self.cors.allow_methods.join(","))
+                .header(header::ACCESS_CONTROL_ALLOW_HEADERS, self.cors.allow_headers.join(","))
                 .header(header::VARY, "Origin");
             if let Some(max_age) = self.cors.max_age {
                 response = response.header(header::ACCESS_CONTROL_MAX_AGE, max_age);
@@ -230,12 +196,7 @@ fn v2_event(
     for (name, value) in &parts.headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
         if name == header::COOKIE {
-            cookies.extend(
-                value
-                    .split(';')
-                    .map(|c| c.trim().to_owned())
-                    .filter(|c| !c.is_empty()),
-            );
+            cookies.extend(value.split(';').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()));
             continue;
         }
         headers
@@ -250,10 +211,7 @@ fn v2_event(
     let mut query: HashMap<String, String> = HashMap::new();
     for pair in raw_query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let (k, v) = (
-            percent_decode(&k.replace('+', " ")),
-            percent_decode(&v.replace('+', " ")),
-        );
+        let (k, v) = (percent_decode(&k.replace('+', " ")), percent_decode(&v.replace('+', " ")));
         query
             .entry(k)
             .and_modify(|existing| {
@@ -268,10 +226,7 @@ fn v2_event(
         Err(_) => (Value::String(STANDARD.encode(body)), true),
     };
     let now = time::OffsetDateTime::now_utc();
-    let host = headers
-        .get("host")
-        .cloned()
-        .unwrap_or_else(|| "localhost".into());
+    let host = headers.get("host").cloned().unwrap_or_else(|| "localhost".into());
     let request_id = format!("local-{}", now.unix_timestamp_nanos());
     json!({
         "version": "2.0",
@@ -312,10 +267,7 @@ fn api_gateway_not_found() -> Response<Body> {
 fn plain(status: StatusCode, body: &str) -> Response<Body> {
     Response::builder()
         .status(status)
-        .header(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )
+        .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
         .body(Body::Text(body.to_owned()))
         .expect("valid response")
 }
@@ -332,29 +284,18 @@ pub async fn serve(listener: TcpListener, router: Arc<Router>) {
                 let router = router.clone();
                 async move {
                     let (parts, body) = req.into_parts();
-                    let bytes = body
-                        .collect()
-                        .await
-                        .map(|b| b.to_bytes())
-                        .unwrap_or_default();
-                    let response = router
-                        .handle(http::Request::from_parts(parts, bytes), peer)
-                        .await;
+                    let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                    let response = router.handle(http::Request::from_parts(parts, bytes), peer).await;
                     let (parts, body) = response.into_parts();
                     let bytes = match body {
                         Body::Text(text) => Bytes::from(text),
                         Body::Binary(bytes) => Bytes::from(bytes),
                         _ => Bytes::new(),
                     };
-                    Ok::<_, std::convert::Infallible>(http::Response::from_parts(
-                        parts,
-                        Full::new(bytes),
-                    ))
+                    Ok::<_, std::convert::Infallible>(http::Response::from_parts(parts, Full::new(bytes)))
                 }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
     }
 }
@@ -369,8 +310,7 @@ mod tests {
 
     #[test]
     fn literal_segments_and_parameters() {
-        let (params, literals) =
-            match_path("/posts/{slug}/related", &segments("/posts/a-b/related")).unwrap();
+        let (params, literals) = match_path("/posts/{slug}/related", &segments("/posts/a-b/related")).unwrap();
         assert_eq!(params["slug"], "a-b");
         assert_eq!(literals, 2);
         assert!(match_path("/posts/{slug}", &segments("/posts/a/related")).is_none());

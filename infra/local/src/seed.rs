@@ -69,11 +69,7 @@ pub async fn seed(app: &App) -> Result<usize, ApiError> {
             title: demo.title.to_owned(),
             body: demo.body.to_owned(),
             author: "Min-jun".to_owned(),
-            tags: demo
-                .tags
-                .iter()
-                .map(|t| Tag::parse(t).expect("demo tags are valid"))
-                .collect(),
+            tags: demo.tags.iter().map(|t| Tag::parse(t).expect("demo tags are valid")).collect(),
             published_at: Some(published_at),
             comments_close_after_days: Some(shared::post::DEFAULT_COMMENT_WINDOW_DAYS),
             petition: None,
@@ -86,5 +82,90 @@ pub async fn seed(app: &App) -> Result<usize, ApiError> {
             Err(err) => return Err(err),
         }
     }
+    seed_comments(app).await?;
     Ok(created)
+}
+
+/// A thread as the scenario tells it: `(author, body, reply_to)` where `reply_to` is the
+/// number of the top-level comment answered; the blog's author replies as the author.
+type DemoComment = (&'static str, &'static str, Option<u64>);
+
+const OLD_THREAD: &[DemoComment] = &[
+    ("Grace", "This is heartbreaking. Is there anything people outside Korea can do?", None),
+    (
+        "Tomás",
+        "There is a signature petition going around asking China to stop the returns. I signed it this morning.",
+        None,
+    ),
+    (
+        "Hyejin",
+        "Someone worked it out: paying $16,000 for each of the 31 would have cost $496,000. \
+If every person who signed gave $3, that would have covered it.",
+        None,
+    ),
+    (
+        "Daniel",
+        "Min-jun, do you know whether the NGOs publish the names they track? I'd like to follow the cases.",
+        None,
+    ),
+    ("Aiko", "Thank you for writing about this when the big papers barely did.", None),
+    (
+        "Min-jun",
+        "Daniel, some of them do, with the families' consent. I'll link the lists in a follow-up post.",
+        Some(4),
+    ),
+];
+
+const RECENT_THREAD: &[DemoComment] = &[
+    ("Grace", "Good to see this followed up. Is the petition still open?", None),
+    ("Min-jun", "It is. The form is just below the post.", Some(1)),
+    ("Leo", "Pledged. Hope we reach the threshold before the deadline.", None),
+];
+
+/// Seeds the demo threads (only onto posts that have none yet).
+pub async fn seed_comments(app: &App) -> Result<usize, ApiError> {
+    use shared::comment::CommentId;
+    use shared::store::{CommentStatus, NewCommentContext};
+    let mut written = 0;
+    let page = shared::http::Page { limit: 1, cursor: None };
+    for (slug, thread, start) in [
+        ("china-returns-31-refugees", OLD_THREAD, time::parse("2012-03-08T11:00:00Z").expect("valid")),
+        ("families-still-held-at-the-border", RECENT_THREAD, time::now() - ::time::Duration::days(2)),
+    ] {
+        let slug = Slug::parse(slug).expect("demo slugs are valid");
+        if !app.store.thread(&slug, &page, shared::store::ThreadSort::Oldest).await?.0.is_empty() {
+            continue;
+        }
+        let mut ids: Vec<CommentId> = Vec::new();
+        for (i, (author, body, reply_to)) in thread.iter().enumerate() {
+            let id = CommentId::new();
+            let is_post_author = *author == "Min-jun";
+            app.store
+                .add_comment(
+                    &slug,
+                    NewCommentContext {
+                        id: id.clone(),
+                        author: (*author).to_owned(),
+                        website: None,
+                        body: (*body).to_owned(),
+                        body_html: shared::markdown::render(body),
+                        parent_id: reply_to.map(|n| ids[n as usize - 1].clone()),
+                        is_post_author,
+                        status: CommentStatus::Approved,
+                        email_hash: None,
+                        edit_token_hash: shared::config::sha256_hex(shared::auth::random_token().as_bytes()),
+                        client: None,
+                        body_hash: String::new(),
+                        writes_per_minute: 0,
+                        now: start + ::time::Duration::minutes(37 * i as i64),
+                    },
+                )
+                .await?;
+            if reply_to.is_none() {
+                ids.push(id);
+            }
+            written += 1;
+        }
+    }
+    Ok(written)
 }

@@ -49,10 +49,7 @@ impl Template {
 
     pub fn parse(text: &str) -> Result<Self, String> {
         let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| format!("template: {e}"))?;
-        let resources = doc
-            .get("Resources")
-            .and_then(Value::as_mapping)
-            .ok_or("template: no Resources")?;
+        let resources = doc.get("Resources").and_then(Value::as_mapping).ok_or("template: no Resources")?;
         let mut table = None;
         let mut routes = Vec::new();
         let mut cors = Cors::default();
@@ -79,56 +76,30 @@ impl Template {
                         .and_then(|m| m.get("BuildProperties"))
                         .and_then(|b| b.get("Binary"))
                         .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            format!("template: {name} has no Metadata.BuildProperties.Binary")
-                        })?;
-                    let events = properties
-                        .get("Events")
-                        .and_then(Value::as_mapping)
-                        .into_iter()
-                        .flatten();
+                        .ok_or_else(|| format!("template: {name} has no Metadata.BuildProperties.Binary"))?;
+                    let events = properties.get("Events").and_then(Value::as_mapping).into_iter().flatten();
                     for (_, event) in events {
                         if event.get("Type").and_then(Value::as_str) != Some("HttpApi") {
                             continue;
                         }
                         let props = event.get("Properties");
-                        let field = |key: &str| {
-                            props
-                                .and_then(|p| p.get(key))
-                                .and_then(Value::as_str)
-                                .map(str::to_owned)
-                        };
+                        let field =
+                            |key: &str| props.and_then(|p| p.get(key)).and_then(Value::as_str).map(str::to_owned);
                         let (Some(method), Some(path)) = (field("Method"), field("Path")) else {
-                            return Err(format!(
-                                "template: an HttpApi event of {name} lacks Method or Path"
-                            ));
+                            return Err(format!("template: an HttpApi event of {name} lacks Method or Path"));
                         };
-                        routes.push(Route {
-                            method: method.to_ascii_uppercase(),
-                            path,
-                            binary: binary.to_owned(),
-                        });
+                        routes.push(Route { method: method.to_ascii_uppercase(), path, binary: binary.to_owned() });
                     }
                 }
                 _ => {}
             }
         }
-        Ok(Self {
-            table: table.ok_or("template: no DynamoDB table")?,
-            routes,
-            cors,
-        })
+        Ok(Self { table: table.ok_or("template: no DynamoDB table")?, routes, cors })
     }
 }
 
 fn strings(value: Option<&Value>) -> Vec<String> {
-    value
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect()
+    value.and_then(Value::as_sequence).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
 }
 
 #[cfg(test)]
@@ -144,13 +115,7 @@ mod tests {
             binary: "posts".into()
         }));
         assert!(template.table.get("KeySchema").is_some());
-        assert!(
-            template
-                .cors
-                .allow_headers
-                .iter()
-                .any(|h| h == "authorization")
-        );
+        assert!(template.cors.allow_headers.iter().any(|h| h == "authorization"));
     }
 
     #[test]

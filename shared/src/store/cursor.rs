@@ -15,10 +15,8 @@ pub struct Cursor;
 impl Cursor {
     pub fn encode(key: Option<&HashMap<String, AttributeValue>>) -> Option<String> {
         let key = key?;
-        let map: std::collections::BTreeMap<&str, &str> = key
-            .iter()
-            .filter_map(|(k, v)| v.as_s().ok().map(|s| (k.as_str(), s.as_str())))
-            .collect();
+        let map: std::collections::BTreeMap<&str, &str> =
+            key.iter().filter_map(|(k, v)| v.as_s().ok().map(|s| (k.as_str(), s.as_str()))).collect();
         Some(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&map).expect("strings serialise")))
     }
 
@@ -38,10 +36,7 @@ impl Cursor {
         if map.get(partition.0).map(String::as_str) != Some(partition.1) {
             return Err(bad());
         }
-        Ok(map
-            .into_iter()
-            .map(|(k, v)| (k, AttributeValue::S(v)))
-            .collect())
+        Ok(map.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
     }
 }
 
@@ -54,14 +49,7 @@ mod tests {
     fn key(gsi1pk: &str) -> HashMap<String, AttributeValue> {
         KEYS.iter()
             .map(|k| {
-                (
-                    k.to_string(),
-                    AttributeValue::S(if *k == "GSI1PK" {
-                        gsi1pk.into()
-                    } else {
-                        format!("{k}-value")
-                    }),
-                )
+                (k.to_string(), AttributeValue::S(if *k == "GSI1PK" { gsi1pk.into() } else { format!("{k}-value") }))
             })
             .collect()
     }
@@ -69,28 +57,15 @@ mod tests {
     #[test]
     fn round_trips_within_its_list() {
         let raw = Cursor::encode(Some(&key("POSTS"))).unwrap();
-        assert_eq!(
-            Cursor::decode(&raw, &KEYS, ("GSI1PK", "POSTS")).unwrap(),
-            key("POSTS")
-        );
+        assert_eq!(Cursor::decode(&raw, &KEYS, ("GSI1PK", "POSTS")).unwrap(), key("POSTS"));
     }
 
     #[test]
     fn rejects_a_cursor_from_another_list_or_garbage() {
         let raw = Cursor::encode(Some(&key("TAG#china"))).unwrap();
-        assert_eq!(
-            Cursor::decode(&raw, &KEYS, ("GSI1PK", "POSTS"))
-                .unwrap_err()
-                .code(),
-            "bad_request"
-        );
+        assert_eq!(Cursor::decode(&raw, &KEYS, ("GSI1PK", "POSTS")).unwrap_err().code(), "bad_request");
         for garbage in ["", "!!!", "bm90IGpzb24", "e30"] {
-            assert_eq!(
-                Cursor::decode(garbage, &KEYS, ("GSI1PK", "POSTS"))
-                    .unwrap_err()
-                    .code(),
-                "bad_request"
-            );
+            assert_eq!(Cursor::decode(garbage, &KEYS, ("GSI1PK", "POSTS")).unwrap_err().code(), "bad_request");
         }
     }
 }

@@ -20,9 +20,11 @@
 //! seconds), the table's TTL attribute, and readers ignore expired ones since TTL
 //! deletes late.
 
+mod comments;
 mod cursor;
 mod posts;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -31,10 +33,14 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::ApiError;
 
+pub use comments::{Comment, CommentStatus, NewCommentContext, ThreadSort, edit_window_passed};
 pub use cursor::Cursor;
 
 /// The name of the table's one global secondary index.
@@ -71,10 +77,7 @@ impl Store {
     }
 
     pub fn new(client: Client, table: &str) -> Self {
-        Self {
-            client,
-            table: table.to_owned(),
-        }
+        Self { client, table: table.to_owned() }
     }
 
     pub fn client(&self) -> &Client {
@@ -84,6 +87,84 @@ impl Store {
     pub fn table(&self) -> &str {
         &self.table
     }
+
+    pub(crate) fn put(&self, item: HashMap<String, AttributeValue>) -> TransactWriteItem {
+        let put = build(Put::builder().table_name(&self.table).set_item(Some(item)).build());
+        TransactWriteItem::builder().put(put).build()
+    }
+
+    /// Runs a transaction. A cancelled one answers, per item, whether its condition
+    /// failed and the item as it was (for items that ask for it).
+    pub(crate) async fn transact_raw(&self, items: Vec<TransactWriteItem>) -> Result<(), Transaction> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            // Makes the SDK's own retries of this call idempotent, so a retried write
+            // never counts twice.
+            .client_request_token(ulid::Ulid::new().to_string())
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() {
+            let reasons: Vec<_> = cancel
+                .cancellation_reasons()
+                .iter()
+                .map(|r| (r.code() == Some("ConditionalCheckFailed"), r.item().cloned()))
+                .collect();
+            if reasons.iter().any(|(failed, _)| *failed) {
+                return Err(Transaction::ConditionFailed(reasons));
+            }
+        }
+        Err(Transaction::Failed(sdk_error(err)))
+    }
+
+    /// Runs a transaction whose first item carries the condition; its failure is `on_condition`.
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>, on_condition: ApiError) -> Result<(), ApiError> {
+        match self.transact_raw(items).await {
+            Ok(()) => Ok(()),
+            Err(Transaction::ConditionFailed(reasons)) if reasons.first().is_some_and(|(failed, _)| *failed) => {
+                Err(on_condition)
+            }
+            Err(Transaction::ConditionFailed(_)) => {
+                Err(ApiError::Internal("an unexpected transaction condition failed".into()))
+            }
+            Err(Transaction::Failed(err)) => Err(err),
+        }
+    }
+}
+
+pub(crate) enum Transaction {
+    /// Per item: whether its condition failed, and the old item where it was asked for.
+    ConditionFailed(Vec<(bool, Option<HashMap<String, AttributeValue>>)>),
+    Failed(ApiError),
+}
+
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(crate) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub(crate) fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([("PK".to_owned(), s(pk)), ("SK".to_owned(), s(sk))])
+}
+
+pub(crate) fn to_item(value: &impl Serialize) -> HashMap<String, AttributeValue> {
+    serde_dynamo::to_item(value).expect("items serialise")
+}
+
+pub(crate) fn from_item<T: for<'de> Deserialize<'de>>(item: &HashMap<String, AttributeValue>) -> Result<T, ApiError> {
+    serde_dynamo::from_item(item.clone()).map_err(corrupt)
+}
+
+pub(crate) fn build<T, E: std::error::Error + Send + Sync + 'static>(built: Result<T, E>) -> T {
+    built.expect("every required field of a DynamoDB request is set")
 }
 
 /// Maps an SDK failure: the store being unreachable, slow or throttling is a 503 (the
@@ -94,9 +175,7 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let unavailable = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
         SdkError::ServiceError(service) => matches!(
             service.err().code(),
             Some(
@@ -109,11 +188,7 @@ where
         ),
         _ => false,
     };
-    if unavailable {
-        ApiError::Unavailable(Box::new(err))
-    } else {
-        ApiError::Internal(Box::new(err))
-    }
+    if unavailable { ApiError::Unavailable(Box::new(err)) } else { ApiError::Internal(Box::new(err)) }
 }
 
 /// A stored item that does not parse back is corruption or a bug, never the client's fault.

@@ -4,20 +4,18 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, TransactWriteItem, Update,
-    WriteRequest,
+    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, TransactWriteItem, Update, WriteRequest,
 };
 use serde::{Deserialize, Serialize};
 
-use super::{Cursor, GSI1, Store, corrupt, sdk_error};
+use super::{Cursor, GSI1, Store, build, corrupt, from_item, key, s, sdk_error, to_item};
 use crate::error::ApiError;
 use crate::http::Page;
 use crate::post::{Post, PostFields, Slug, Tag};
 use crate::time::{self as t, Timestamp};
 
-const META: &str = "#META";
+pub(crate) const META: &str = "#META";
 const BODY: &str = "#BODY";
 const TAG: &str = "#TAG#";
 const ALL_POSTS: &str = "POSTS";
@@ -25,16 +23,8 @@ const GSI1_KEYS: [&str; 4] = ["PK", "SK", "GSI1PK", "GSI1SK"];
 /// How many of each tag's newest posts are weighed when looking for related posts.
 const RELATED_CANDIDATES_PER_TAG: i32 = 100;
 
-fn pk(slug: &Slug) -> String {
+pub(crate) fn pk(slug: &Slug) -> String {
     format!("POST#{slug}")
-}
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
-    HashMap::from([("PK".to_owned(), s(pk)), ("SK".to_owned(), s(sk))])
 }
 
 /// Posts list newest first; the slug breaks ties between posts published the same second.
@@ -94,8 +84,7 @@ impl MetaItem {
     }
 
     fn into_post(self, body: String) -> Result<Post, ApiError> {
-        let parse_slug =
-            |raw: Option<String>| raw.map(|r| Slug::parse(&r).map_err(corrupt)).transpose();
+        let parse_slug = |raw: Option<String>| raw.map(|r| Slug::parse(&r).map_err(corrupt)).transpose();
         let published_at = t::parse(&self.published_at).map_err(corrupt)?;
         Ok(Post {
             slug: Slug::parse(&self.slug).map_err(corrupt)?,
@@ -103,11 +92,7 @@ impl MetaItem {
                 title: self.title,
                 body,
                 author: self.author,
-                tags: self
-                    .tags
-                    .iter()
-                    .map(|t| Tag::parse(t).map_err(corrupt))
-                    .collect::<Result<_, _>>()?,
+                tags: self.tags.iter().map(|t| Tag::parse(t).map_err(corrupt)).collect::<Result<_, _>>()?,
                 published_at: Some(published_at),
                 comments_close_after_days: self.comments_close_after_days,
                 petition: parse_slug(self.petition)?,
@@ -144,35 +129,11 @@ struct TagItem {
     slug: String,
 }
 
-fn to_item(value: &impl Serialize) -> HashMap<String, AttributeValue> {
-    serde_dynamo::to_item(value).expect("post items serialise")
-}
-
-fn from_item<T: for<'de> Deserialize<'de>>(
-    item: &HashMap<String, AttributeValue>,
-) -> Result<T, ApiError> {
-    serde_dynamo::from_item(item.clone()).map_err(corrupt)
-}
-
 fn tag_pk(tag: &Tag) -> String {
     format!("TAG#{}", tag.as_ref())
 }
 
-fn build<T, E: std::error::Error + Send + Sync + 'static>(built: Result<T, E>) -> T {
-    built.expect("every required field of a DynamoDB request is set")
-}
-
 impl Store {
-    fn put(&self, item: HashMap<String, AttributeValue>) -> TransactWriteItem {
-        let put = build(
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .build(),
-        );
-        TransactWriteItem::builder().put(put).build()
-    }
-
     fn tag_put(&self, post: &Post, tag: &Tag) -> TransactWriteItem {
         self.put(to_item(&TagItem {
             pk: pk(&post.slug),
@@ -193,47 +154,8 @@ impl Store {
         TransactWriteItem::builder().delete(delete).build()
     }
 
-    /// Runs a transaction whose first item carries the condition; its failure is `on_condition`.
-    async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-        on_condition: ApiError,
-    ) -> Result<(), ApiError> {
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            // Makes the SDK's own retries of this call idempotent.
-            .client_request_token(ulid::Ulid::new().to_string())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
-                    err.as_service_error()
-                {
-                    let condition_failed = cancel
-                        .cancellation_reasons()
-                        .first()
-                        .and_then(|r| r.code())
-                        .is_some_and(|code| code == "ConditionalCheckFailed");
-                    if condition_failed {
-                        return Err(on_condition);
-                    }
-                }
-                Err(sdk_error(err))
-            }
-        }
-    }
-
     /// Creates a post, its body and its tags at once; 409 when the slug is taken.
-    pub async fn create_post(
-        &self,
-        slug: Slug,
-        fields: PostFields,
-        now: Timestamp,
-    ) -> Result<Post, ApiError> {
+    pub async fn create_post(&self, slug: Slug, fields: PostFields, now: Timestamp) -> Result<Post, ApiError> {
         let post = Post {
             published_at: fields.published_at.unwrap_or(now),
             slug,
@@ -252,17 +174,10 @@ impl Store {
         );
         let mut items = vec![
             TransactWriteItem::builder().put(meta).build(),
-            self.put(to_item(&BodyItem {
-                pk: pk(&post.slug),
-                sk: BODY.into(),
-                body: post.fields.body.clone(),
-            })),
+            self.put(to_item(&BodyItem { pk: pk(&post.slug), sk: BODY.into(), body: post.fields.body.clone() })),
         ];
         items.extend(post.fields.tags.iter().map(|tag| self.tag_put(&post, tag)));
-        let taken = ApiError::Conflict(format!(
-            "a post with the slug '{}' already exists",
-            post.slug
-        ));
+        let taken = ApiError::Conflict(format!("a post with the slug '{}' already exists", post.slug));
         self.transact(items, taken).await?;
         Ok(post)
     }
@@ -283,11 +198,7 @@ impl Store {
         let mut meta = None;
         let mut body = String::new();
         for item in output.items() {
-            match item
-                .get("SK")
-                .and_then(|v| v.as_s().ok())
-                .map(String::as_str)
-            {
+            match item.get("SK").and_then(|v| v.as_s().ok()).map(String::as_str) {
                 Some(META) => meta = Some(from_item::<MetaItem>(item)?),
                 Some(BODY) => body = from_item::<BodyItem>(item)?.body,
                 _ => {}
@@ -299,15 +210,26 @@ impl Store {
         }
     }
 
+    /// The post without its body: one `GetItem` of its `#META`.
+    pub async fn get_post_summary(&self, slug: &Slug) -> Result<Option<Post>, ApiError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&pk(slug), META)))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        match output.item().map(from_item::<MetaItem>).transpose()? {
+            Some(meta) if !meta.deleted => Ok(Some(meta.into_post(String::new())?)),
+            _ => Ok(None),
+        }
+    }
+
     /// Replaces a post's editable fields. The comment count is left to the comments
     /// that keep it, and the version condition turns a concurrent edit into a 409
     /// rather than tags that match neither edit.
-    pub async fn update_post(
-        &self,
-        slug: &Slug,
-        fields: PostFields,
-        now: Timestamp,
-    ) -> Result<Post, ApiError> {
+    pub async fn update_post(&self, slug: &Slug, fields: PostFields, now: Timestamp) -> Result<Post, ApiError> {
         let old = self.get_post(slug).await?.ok_or_else(|| not_found(slug))?;
         let post = Post {
             published_at: fields.published_at.unwrap_or(old.published_at),
@@ -334,7 +256,10 @@ impl Store {
                     (":author".into(), s(&meta.author)),
                     (":tags".into(), AttributeValue::L(meta.tags.iter().map(s).collect())),
                     (":published_at".into(), s(&meta.published_at)),
-                    (":window".into(), serde_dynamo::to_attribute_value(meta.comments_close_after_days).expect("serialises")),
+                    (
+                        ":window".into(),
+                        serde_dynamo::to_attribute_value(meta.comments_close_after_days).expect("serialises"),
+                    ),
                     (":petition".into(), serde_dynamo::to_attribute_value(&meta.petition).expect("serialises")),
                     (":pledge".into(), serde_dynamo::to_attribute_value(&meta.pledge).expect("serialises")),
                     (":updated_at".into(), s(&meta.updated_at)),
@@ -347,24 +272,12 @@ impl Store {
         );
         let mut items = vec![
             TransactWriteItem::builder().update(update).build(),
-            self.put(to_item(&BodyItem {
-                pk: meta.pk.clone(),
-                sk: BODY.into(),
-                body: post.fields.body.clone(),
-            })),
+            self.put(to_item(&BodyItem { pk: meta.pk.clone(), sk: BODY.into(), body: post.fields.body.clone() })),
         ];
         let kept: HashSet<&Tag> = post.fields.tags.iter().collect();
-        items.extend(
-            old.fields
-                .tags
-                .iter()
-                .filter(|tag| !kept.contains(tag))
-                .map(|tag| self.tag_delete(slug, tag)),
-        );
+        items.extend(old.fields.tags.iter().filter(|tag| !kept.contains(tag)).map(|tag| self.tag_delete(slug, tag)));
         items.extend(post.fields.tags.iter().map(|tag| self.tag_put(&post, tag)));
-        let raced = ApiError::Conflict(
-            "the post changed while this edit was made; reload it and try again".into(),
-        );
+        let raced = ApiError::Conflict("the post changed while this edit was made; reload it and try again".into());
         self.transact(items, raced).await?;
         Ok(post)
     }
@@ -395,18 +308,14 @@ impl Store {
                     .update_expression("SET deleted = :true REMOVE GSI1PK, GSI1SK")
                     .condition_expression("version = :version")
                     .expression_attribute_values(":true", AttributeValue::Bool(true))
-                    .expression_attribute_values(
-                        ":version",
-                        AttributeValue::N(meta.version.to_string()),
-                    )
+                    .expression_attribute_values(":version", AttributeValue::N(meta.version.to_string()))
                     .build(),
             );
             let mut items = vec![TransactWriteItem::builder().update(hide).build()];
             for tag in &meta.tags {
                 items.push(self.tag_delete(slug, &Tag::parse(tag).map_err(corrupt)?));
             }
-            let raced =
-                ApiError::Conflict("the post changed while it was being deleted; try again".into());
+            let raced = ApiError::Conflict("the post changed while it was being deleted; try again".into());
             self.transact(items, raced).await?;
         }
         self.purge_partition(&partition).await?;
@@ -437,11 +346,7 @@ impl Store {
             let keys: Vec<_> = page
                 .items()
                 .iter()
-                .filter(|item| {
-                    item.get("SK")
-                        .and_then(|v| v.as_s().ok())
-                        .is_some_and(|sk| sk != META)
-                })
+                .filter(|item| item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk != META))
                 .cloned()
                 .collect();
             if keys.is_empty() {
@@ -452,9 +357,7 @@ impl Store {
                     .iter()
                     .map(|k| {
                         WriteRequest::builder()
-                            .delete_request(build(
-                                DeleteRequest::builder().set_key(Some(k.clone())).build(),
-                            ))
+                            .delete_request(build(DeleteRequest::builder().set_key(Some(k.clone())).build()))
                             .build()
                     })
                     .collect();
@@ -466,11 +369,7 @@ impl Store {
                         .send()
                         .await
                         .map_err(sdk_error)?;
-                    requests = output
-                        .unprocessed_items()
-                        .and_then(|u| u.get(&self.table))
-                        .cloned()
-                        .unwrap_or_default();
+                    requests = output.unprocessed_items().and_then(|u| u.get(&self.table)).cloned().unwrap_or_default();
                 }
             }
         }
@@ -478,17 +377,10 @@ impl Store {
 
     /// Posts newest first, optionally only those with `tag`: one `Query` of `GSI1`
     /// (plus one `BatchGetItem` for a tag, whose items point at the posts).
-    pub async fn list_posts(
-        &self,
-        page: &Page,
-        tag: Option<&Tag>,
-    ) -> Result<(Vec<Post>, Option<String>), ApiError> {
+    pub async fn list_posts(&self, page: &Page, tag: Option<&Tag>) -> Result<(Vec<Post>, Option<String>), ApiError> {
         let partition = tag.map_or_else(|| ALL_POSTS.to_owned(), tag_pk);
-        let start = page
-            .cursor
-            .as_deref()
-            .map(|raw| Cursor::decode(raw, &GSI1_KEYS, ("GSI1PK", &partition)))
-            .transpose()?;
+        let start =
+            page.cursor.as_deref().map(|raw| Cursor::decode(raw, &GSI1_KEYS, ("GSI1PK", &partition))).transpose()?;
         let output = self
             .client
             .query()
@@ -510,11 +402,11 @@ impl Store {
                 .map(|item| from_item::<MetaItem>(item)?.into_post(String::new()))
                 .collect::<Result<_, _>>()?,
             Some(_) => {
-                let slugs = output
-                    .items()
-                    .iter()
-                    .map(|item| Ok(from_item::<TagItem>(item)?.slug))
-                    .collect::<Result<Vec<_>, ApiError>>()?;
+                let slugs = output.items().iter().map(|item| Ok(from_item::<TagItem>(item)?.slug)).collect::<Result<
+                    Vec<_>,
+                    ApiError,
+                >>(
+                )?;
                 self.posts_by_slug(&slugs).await?
             }
         };
@@ -544,14 +436,8 @@ impl Store {
             }
         }
         let mut ranked: Vec<(String, (usize, String))> = shared_tags.into_iter().collect();
-        ranked.sort_by(|(_, (a_count, a_date)), (_, (b_count, b_date))| {
-            b_count.cmp(a_count).then(b_date.cmp(a_date))
-        });
-        let slugs: Vec<String> = ranked
-            .into_iter()
-            .take(limit)
-            .map(|(slug, _)| slug)
-            .collect();
+        ranked.sort_by(|(_, (a_count, a_date)), (_, (b_count, b_date))| b_count.cmp(a_count).then(b_date.cmp(a_date)));
+        let slugs: Vec<String> = ranked.into_iter().take(limit).map(|(slug, _)| slug).collect();
         self.posts_by_slug(&slugs).await
     }
 
@@ -559,36 +445,18 @@ impl Store {
     async fn posts_by_slug(&self, slugs: &[String]) -> Result<Vec<Post>, ApiError> {
         let mut found: HashMap<String, Post> = HashMap::new();
         for chunk in slugs.chunks(100) {
-            let keys: Vec<_> = chunk
-                .iter()
-                .map(|slug| key(&format!("POST#{slug}"), META))
-                .collect();
-            let mut request = Some(build(
-                KeysAndAttributes::builder().set_keys(Some(keys)).build(),
-            ));
+            let keys: Vec<_> = chunk.iter().map(|slug| key(&format!("POST#{slug}"), META)).collect();
+            let mut request = Some(build(KeysAndAttributes::builder().set_keys(Some(keys)).build()));
             while let Some(keys) = request.take() {
-                let output = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, keys)
-                    .send()
-                    .await
-                    .map_err(sdk_error)?;
-                for item in output
-                    .responses()
-                    .and_then(|r| r.get(&self.table))
-                    .into_iter()
-                    .flatten()
-                {
+                let output =
+                    self.client.batch_get_item().request_items(&self.table, keys).send().await.map_err(sdk_error)?;
+                for item in output.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
                     let meta: MetaItem = from_item(item)?;
                     if !meta.deleted {
                         found.insert(meta.slug.clone(), meta.into_post(String::new())?);
                     }
                 }
-                request = output
-                    .unprocessed_keys()
-                    .and_then(|u| u.get(&self.table))
-                    .cloned();
+                request = output.unprocessed_keys().and_then(|u| u.get(&self.table)).cloned();
             }
         }
         Ok(slugs.iter().filter_map(|slug| found.remove(slug)).collect())

@@ -7,10 +7,6 @@ use shared::{ApiError, App, time};
 
 pub async fn get(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = super::slug(req)?;
-    let post = app
-        .store
-        .get_post(&slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no post named '{slug}'")))?;
+    let post = app.store.get_post(&slug).await?.ok_or_else(|| ApiError::NotFound(format!("no post named '{slug}'")))?;
     Ok(json(StatusCode::OK, &post.to_json(time::now(), true)))
 }

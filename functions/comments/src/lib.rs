@@ -1,0 +1,29 @@
+//! The comments function: every route of the Comments section of `api.md`.
+
+mod routes;
+
+use lambda_http::{Body, Request, Response};
+use shared::http::{finish, route_key, unknown_route};
+use shared::{ApiError, App};
+
+/// Answers one request; every error has already become its `api.md` response.
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    let result = dispatch(app, &req).await;
+    finish(&app.config, &req, result)
+}
+
+async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    match route_key(req).unwrap_or_default() {
+        "GET /posts/{slug}/comments" => routes::list(app, req).await,
+        "POST /posts/{slug}/comments" => routes::create(app, req).await,
+        "PUT /posts/{slug}/comments/{id}" => routes::edit(app, req).await,
+        "DELETE /posts/{slug}/comments/{id}" => routes::delete(app, req).await,
+        "GET /comments/counts" => routes::counts(app, req).await,
+        "GET /posts/{slug}/comments.atom" => routes::feed(app, req).await,
+        "GET /admin/comments" => routes::queue(app, req).await,
+        "POST /admin/comments/{id}/approve" => routes::moderate(app, req, routes::Action::Approve).await,
+        "POST /admin/comments/{id}/spam" => routes::moderate(app, req, routes::Action::Spam).await,
+        "POST /admin/comments/{id}/delete" => routes::moderate(app, req, routes::Action::Delete).await,
+        _ => Err(unknown_route(req)),
+    }
+}

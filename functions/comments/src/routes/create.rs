@@ -1,0 +1,64 @@
+//! `POST /posts/{slug}/comments`: 201 with the comment and its edit token, or 202 when
+//! moderation holds it.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use shared::auth::{client_hash, is_admin, random_token};
+use shared::comment::{CommentId, NewComment};
+use shared::config::sha256_hex;
+use shared::http::{MAX_BODY, json, json_object};
+use shared::store::{CommentStatus, NewCommentContext};
+use shared::{ApiError, App, markdown, time};
+
+pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let slug = super::slug(req)?;
+    let now = time::now();
+    let post = super::post(app, &slug).await?;
+    let window = post.comment_window(now);
+    if !window.open {
+        return Err(ApiError::CommentsClosed { days: window.days.unwrap_or_default() });
+    }
+    let new = NewComment::from_json(json_object(req, MAX_BODY)?)?;
+    let is_post_author = is_admin(&app.config, req);
+    let email_hash = new.email.as_ref().map(|email| sha256_hex(email.as_ref().as_bytes()));
+
+    let policy = app.config.moderation;
+    let too_many_links = policy.max_links.is_some_and(|max| markdown::link_count(&new.body) > max);
+    let first_time = policy.hold_first_time
+        && match &email_hash {
+            Some(hash) => !app.store.known_commenter(hash).await?,
+            None => true,
+        };
+    let status = if !is_post_author && (too_many_links || first_time) {
+        CommentStatus::Pending
+    } else {
+        CommentStatus::Approved
+    };
+
+    let edit_token = random_token();
+    let comment = app
+        .store
+        .add_comment(
+            &slug,
+            NewCommentContext {
+                id: CommentId::new(),
+                author: new.author,
+                website: new.website.map(|w| w.as_ref().to_owned()),
+                body_html: markdown::render(&new.body),
+                body_hash: sha256_hex(new.body.as_bytes()),
+                body: new.body,
+                parent_id: new.parent_id,
+                is_post_author,
+                status,
+                email_hash,
+                edit_token_hash: sha256_hex(edit_token.as_bytes()),
+                client: (!is_post_author).then(|| client_hash(&app.config, req, now)),
+                writes_per_minute: app.config.writes_per_minute,
+                now,
+            },
+        )
+        .await?;
+    let code = if status == CommentStatus::Pending { StatusCode::ACCEPTED } else { StatusCode::CREATED };
+    Ok(json(code, &json!({ "comment": comment.to_json(), "edit_token": edit_token })))
+}

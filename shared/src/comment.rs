@@ -1,0 +1,197 @@
+//! Comments: what a reader may send, validated, and the thread shape they are kept in.
+
+use serde_json::{Map, Value};
+use validator::{ValidateEmail, ValidateUrl};
+
+use crate::error::ApiError;
+use crate::input::{Fields, optional, required, text};
+
+pub const MAX_AUTHOR: usize = 80;
+pub const MAX_BODY: usize = 10_000;
+/// Replies nest to any depth a conversation reaches in practice; the cap keeps a thread
+/// path inside DynamoDB's 1 KiB sort-key limit.
+pub const MAX_DEPTH: u32 = 30;
+/// The field the widget renders hidden and leaves empty; bots fill it in.
+pub const HONEYPOT: &str = "homepage";
+/// Commenters may edit or delete their comment for this long.
+pub const EDIT_WINDOW_SECS: i64 = 15 * 60;
+
+/// A comment's id: a ULID, so ids sort by posting time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CommentId(String);
+
+impl CommentId {
+    pub fn new() -> Self {
+        Self(ulid::Ulid::new().to_string())
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        ulid::Ulid::from_string(raw).map(|id| Self(id.to_string())).map_err(|_| "is not a comment id".into())
+    }
+}
+
+impl Default for CommentId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AsRef<str> for CommentId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for CommentId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An email address, trimmed and lowercased. It is never shown publicly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim().to_lowercase();
+        if email.len() > 254 || !email.validate_email() {
+            return Err("not a valid address".into());
+        }
+        Ok(Self(email))
+    }
+}
+
+impl AsRef<str> for Email {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A commenter's website: an absolute http(s) URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Website(String);
+
+impl Website {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let url = raw.trim();
+        let lower = url.to_ascii_lowercase();
+        if url.len() > 500 || !(lower.starts_with("http://") || lower.starts_with("https://")) || !url.validate_url() {
+            return Err("must be an http(s) URL".into());
+        }
+        Ok(Self(url.to_owned()))
+    }
+}
+
+impl AsRef<str> for Website {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A comment as a reader submits it.
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    pub author: String,
+    pub body: String,
+    pub parent_id: Option<CommentId>,
+    pub email: Option<Email>,
+    pub website: Option<Website>,
+}
+
+impl NewComment {
+    pub fn from_json(map: Map<String, Value>) -> Result<Self, ApiError> {
+        let mut f = Fields::new(map);
+        let author = f.take("author", required(text(MAX_AUTHOR)));
+        let body = f.take("body", required(comment_body));
+        let parent_id = f.take("parent_id", optional(CommentId::parse));
+        let email = f.take("email", optional_blank(Email::parse));
+        let website = f.take("website", optional_blank(Website::parse));
+        f.take(HONEYPOT, |value| match value {
+            None | Some(Value::Null) => Ok(()),
+            Some(Value::String(s)) if s.is_empty() => Ok(()),
+            Some(_) => Err("must be left empty".to_string()),
+        });
+        f.finish()?;
+        Ok(Self {
+            author: author.expect("checked by finish"),
+            body: body.expect("checked by finish"),
+            parent_id: parent_id.expect("checked by finish"),
+            email: email.expect("checked by finish"),
+            website: website.expect("checked by finish"),
+        })
+    }
+}
+
+/// The body of `PUT /posts/{slug}/comments/{id}`.
+pub fn edited_body(map: Map<String, Value>) -> Result<String, ApiError> {
+    let mut f = Fields::new(map);
+    let body = f.take("body", required(comment_body));
+    f.finish()?;
+    Ok(body.expect("checked by finish"))
+}
+
+/// Forms send optional fields as empty strings; those mean "not given".
+fn optional_blank<T>(
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> impl FnOnce(Option<Value>) -> Result<Option<T>, String> {
+    move |value| match value {
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        other => optional(parse)(other),
+    }
+}
+
+fn comment_body(raw: &str) -> Result<String, String> {
+    let chars = raw.trim().chars().count();
+    if chars == 0 {
+        Err("must not be empty".into())
+    } else if chars > MAX_BODY {
+        Err(format!("must be at most {MAX_BODY} characters"))
+    } else {
+        Ok(raw.trim().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(value: Value) -> Result<NewComment, ApiError> {
+        NewComment::from_json(value.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn a_minimal_comment() {
+        let c = parse(json!({"author": " Ji-woo ", "body": "Thank you", "email": "", "website": ""})).unwrap();
+        assert_eq!(c.author, "Ji-woo");
+        assert!(c.email.is_none() && c.website.is_none() && c.parent_id.is_none());
+    }
+
+    #[test]
+    fn every_limit_is_a_named_field_error() {
+        let err = parse(json!({
+            "author": "a".repeat(81), "body": "b".repeat(10_001), "parent_id": "nope",
+            "email": "not-an-address", "website": "javascript:alert(1)", "homepage": "http://spam.example"
+        }))
+        .unwrap_err();
+        let ApiError::Validation(fields) = err else { panic!("expected 422") };
+        for name in ["author", "body", "parent_id", "email", "website", "homepage"] {
+            assert!(fields.get(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn emails_are_lowercased() {
+        assert_eq!(Email::parse(" Reader@Example.COM ").unwrap().as_ref(), "reader@example.com");
+        assert!(Email::parse("two@@example.com").is_err());
+    }
+
+    #[test]
+    fn websites_are_http_urls() {
+        assert!(Website::parse("https://blog.example/about").is_ok());
+        for bad in ["ftp://x.example", "javascript:alert(1)", "blog.example", "http://"] {
+            assert!(Website::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,611 @@
+//! Comments in their post's partition. A comment's sort key is its thread path:
+//! `C#00000004` for the fourth top-level comment, `C#00000004#{id}` for a reply to it,
+//! and so on down. Ids are ULIDs and `#` sorts before every ULID character, so one
+//! `Query` in key order returns a thread parents-first, replies in posting order.
+//! A `COMMENT#{id}` item points from an id to its post and path, for the routes that
+//! name only the id.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::posts::{META, pk};
+use super::{Cursor, GSI1, Store, Transaction, build, from_item, key, n, s, sdk_error, to_item};
+use crate::comment::{CommentId, EDIT_WINDOW_SECS, MAX_DEPTH};
+use crate::error::ApiError;
+use crate::http::Page;
+use crate::post::Slug;
+use crate::time::{self as t, Timestamp};
+
+const PENDING: &str = "PENDING";
+const THREAD_KEYS: [&str; 2] = ["PK", "SK"];
+const QUEUE_KEYS: [&str; 4] = ["PK", "SK", "GSI1PK", "GSI1SK"];
+/// Top-level numbers are padded so they sort as strings: room for 99,999,999 comments.
+const NUMBER_WIDTH: usize = 8;
+/// How often a top-level comment retries when another took its number first.
+const NUMBER_ATTEMPTS: usize = 12;
+/// How long rate windows and "last body" markers are kept.
+const LAST_BODY_TTL_SECS: i64 = 24 * 3600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CommentStatus {
+    Approved,
+    Pending,
+    Spam,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadSort {
+    Oldest,
+    Newest,
+}
+
+/// A stored comment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Comment {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
+    pub id: String,
+    pub post: String,
+    pub parent_id: Option<String>,
+    pub depth: u32,
+    pub number: Option<u64>,
+    pub author: String,
+    pub website: Option<String>,
+    /// The Markdown as written, kept so an edit starts from it.
+    pub body: String,
+    pub body_html: String,
+    pub created_at: String,
+    pub edited_at: Option<String>,
+    pub deleted: bool,
+    pub is_post_author: bool,
+    pub status: CommentStatus,
+    pub email_hash: Option<String>,
+    pub edit_token_hash: Option<String>,
+    #[serde(default)]
+    pub reply_count: u64,
+}
+
+impl Comment {
+    /// The public `Comment` of `api.md`: never an email or its hash, never a token hash.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "post": self.post,
+            "parent_id": self.parent_id,
+            "depth": self.depth,
+            "number": self.number,
+            "author": self.author,
+            "website": self.website,
+            "body_html": self.body_html,
+            "created_at": self.created_at,
+            "edited_at": self.edited_at,
+            "deleted": self.deleted,
+            "is_post_author": self.is_post_author,
+            "status": self.status,
+        })
+    }
+
+    /// Whether the commenter may still edit or delete it.
+    pub fn editable_at(&self, now: Timestamp) -> bool {
+        t::parse(&self.created_at).is_ok_and(|at| (now - at).whole_seconds() < EDIT_WINDOW_SECS)
+    }
+
+    fn top_level(&self) -> &str {
+        &self.sk[..2 + NUMBER_WIDTH]
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Pointer {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    post: String,
+    path: String,
+    depth: u32,
+}
+
+fn pointer_pk(id: &str) -> String {
+    format!("COMMENT#{id}")
+}
+
+/// What the handler decided about a new comment before it is written.
+pub struct NewCommentContext {
+    pub id: CommentId,
+    pub author: String,
+    pub website: Option<String>,
+    pub body: String,
+    pub body_html: String,
+    pub parent_id: Option<CommentId>,
+    pub is_post_author: bool,
+    pub status: CommentStatus,
+    pub email_hash: Option<String>,
+    pub edit_token_hash: String,
+    /// The client's hashed IP, for the rate limit and the repeat check; `None` for the
+    /// blogger, who is limited by nothing.
+    pub client: Option<String>,
+    pub body_hash: String,
+    pub writes_per_minute: u32,
+    pub now: Timestamp,
+}
+
+impl Store {
+    /// Writes a comment in one transaction with everything that must change with it:
+    /// the post's counters (the comment count and, for a top-level comment, its number),
+    /// the id pointer, the parent's reply count, and the client's rate window and last
+    /// body. Two top-level comments racing for a number both land: the loser retries
+    /// with the next number.
+    pub async fn add_comment(&self, slug: &Slug, new: NewCommentContext) -> Result<Comment, ApiError> {
+        let partition = pk(slug);
+        for _ in 0..NUMBER_ATTEMPTS {
+            let mut items = Vec::with_capacity(6);
+            let (sk, depth, number, parent_path) = match &new.parent_id {
+                Some(parent_id) => {
+                    let parent = self.pointer(parent_id.as_ref()).await?;
+                    let parent = parent
+                        .filter(|p| p.post == slug.as_ref())
+                        .ok_or_else(|| ApiError::validation("parent_id", "no such comment on this post"))?;
+                    if parent.depth + 1 > MAX_DEPTH {
+                        return Err(ApiError::validation(
+                            "parent_id",
+                            format!("replies nest at most {MAX_DEPTH} deep"),
+                        ));
+                    }
+                    (format!("{}#{}", parent.path, new.id), parent.depth + 1, None, Some(parent.path))
+                }
+                None => {
+                    let taken = self.top_level_count(slug).await?;
+                    (format!("C#{:0width$}", taken + 1, width = NUMBER_WIDTH), 0, Some(taken + 1), None)
+                }
+            };
+            let counted = u64::from(new.status == CommentStatus::Approved);
+            let mut meta = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&partition, META)))
+                .expression_attribute_values(":inc", n(counted))
+                .expression_attribute_values(":false", AttributeValue::Bool(false));
+            meta = match number {
+                Some(number) => meta
+                    .update_expression("SET comment_count = comment_count + :inc, top_level_count = :number")
+                    .condition_expression(
+                        "deleted = :false AND (top_level_count = :taken OR (attribute_not_exists(top_level_count) AND :taken = :zero))",
+                    )
+                    .expression_attribute_values(":number", n(number))
+                    .expression_attribute_values(":taken", n(number - 1))
+                    .expression_attribute_values(":zero", n(0)),
+                None => meta.update_expression("SET comment_count = comment_count + :inc").condition_expression("deleted = :false"),
+            };
+            items.push(TransactWriteItem::builder().update(build(meta.build())).build());
+
+            let comment = Comment {
+                pk: partition.clone(),
+                sk: sk.clone(),
+                gsi1pk: (new.status == CommentStatus::Pending).then(|| PENDING.to_owned()),
+                gsi1sk: (new.status == CommentStatus::Pending).then(|| format!("{}#{}", t::format(new.now), new.id)),
+                id: new.id.to_string(),
+                post: slug.to_string(),
+                parent_id: new.parent_id.as_ref().map(ToString::to_string),
+                depth,
+                number,
+                author: new.author.clone(),
+                website: new.website.clone(),
+                body: new.body.clone(),
+                body_html: new.body_html.clone(),
+                created_at: t::format(new.now),
+                edited_at: None,
+                deleted: false,
+                is_post_author: new.is_post_author,
+                status: new.status,
+                email_hash: new.email_hash.clone(),
+                edit_token_hash: Some(new.edit_token_hash.clone()),
+                reply_count: 0,
+            };
+            items.push(self.put_new(to_item(&comment)));
+            items.push(self.put_new(to_item(&Pointer {
+                pk: pointer_pk(new.id.as_ref()),
+                sk: META.into(),
+                post: slug.to_string(),
+                path: sk.clone(),
+                depth,
+            })));
+            if let Some(path) = &parent_path {
+                let parent = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&partition, path)))
+                    .update_expression("SET reply_count = if_not_exists(reply_count, :zero) + :one")
+                    .condition_expression("attribute_exists(PK)")
+                    .expression_attribute_values(":zero", n(0))
+                    .expression_attribute_values(":one", n(1))
+                    .build();
+                items.push(TransactWriteItem::builder().update(build(parent)).build());
+            }
+            let client_items = items.len();
+            if let Some(client) = &new.client {
+                items.extend(self.client_limits(client, &new));
+            }
+            match self.transact_raw(items).await {
+                Ok(()) => return Ok(comment),
+                Err(Transaction::Failed(err)) => return Err(err),
+                Err(Transaction::ConditionFailed(reasons)) => {
+                    let failed = |i: usize| reasons.get(i).is_some_and(|(failed, _)| *failed);
+                    if failed(client_items) {
+                        let retry_after_secs = 60 - (new.now.unix_timestamp().rem_euclid(60)) as u64;
+                        return Err(ApiError::RateLimited { retry_after_secs });
+                    }
+                    if failed(client_items + 1) {
+                        return Err(ApiError::Conflict("this comment was just posted; it is not posted twice".into()));
+                    }
+                    if parent_path.is_some() && failed(3) {
+                        return Err(ApiError::validation("parent_id", "no such comment on this post"));
+                    }
+                    if failed(0) && self.get_post_summary(slug).await?.is_none() {
+                        return Err(ApiError::NotFound(format!("no post named '{slug}'")));
+                    }
+                    // Another comment took this number; take the next.
+                }
+            }
+        }
+        Err(ApiError::Unavailable("too many comments raced for the same number".into()))
+    }
+
+    fn put_new(&self, item: HashMap<String, AttributeValue>) -> TransactWriteItem {
+        let put = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .build();
+        TransactWriteItem::builder().put(build(put)).build()
+    }
+
+    /// The client's rate window (writes this minute) and its last body, both expiring.
+    fn client_limits(&self, client: &str, new: &NewCommentContext) -> [TransactWriteItem; 2] {
+        let minute = new.now.unix_timestamp().div_euclid(60);
+        let window = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&format!("RATE#{client}#{minute}"), META)))
+            .update_expression("SET writes = if_not_exists(writes, :zero) + :one, expires_at = :expires")
+            .condition_expression("attribute_not_exists(writes) OR writes < :max")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(new.writes_per_minute))
+            .expression_attribute_values(":expires", n((minute + 2) * 60))
+            .build();
+        let last = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(HashMap::from([
+                ("PK".to_owned(), s(format!("LAST#{client}"))),
+                ("SK".to_owned(), s(META)),
+                ("body_hash".to_owned(), s(&new.body_hash)),
+                ("expires_at".to_owned(), n(new.now.unix_timestamp() + LAST_BODY_TTL_SECS)),
+            ])))
+            .condition_expression("attribute_not_exists(PK) OR body_hash <> :hash OR expires_at < :now")
+            .expression_attribute_values(":hash", s(&new.body_hash))
+            .expression_attribute_values(":now", n(new.now.unix_timestamp()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None)
+            .build();
+        [
+            TransactWriteItem::builder().update(build(window)).build(),
+            TransactWriteItem::builder().put(build(last)).build(),
+        ]
+    }
+
+    async fn top_level_count(&self, slug: &Slug) -> Result<u64, ApiError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&pk(slug), META)))
+            .projection_expression("top_level_count, deleted")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let item = output.item().ok_or_else(|| ApiError::NotFound(format!("no post named '{slug}'")))?;
+        if item.get("deleted").and_then(|d| d.as_bool().ok()).copied().unwrap_or(false) {
+            return Err(ApiError::NotFound(format!("no post named '{slug}'")));
+        }
+        Ok(item.get("top_level_count").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    async fn pointer(&self, id: &str) -> Result<Option<Pointer>, ApiError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&pointer_pk(id), META)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        output.item().map(from_item).transpose()
+    }
+
+    /// A comment by id, wherever it is.
+    pub async fn comment(&self, id: &CommentId) -> Result<Option<Comment>, ApiError> {
+        let Some(pointer) = self.pointer(id.as_ref()).await? else { return Ok(None) };
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&format!("POST#{}", pointer.post), &pointer.path)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        output.item().map(from_item).transpose()
+    }
+
+    /// A page of a post's approved comments, threads kept together: oldest threads
+    /// first, or newest threads first with each thread still parent-first.
+    pub async fn thread(
+        &self,
+        slug: &Slug,
+        page: &Page,
+        sort: ThreadSort,
+    ) -> Result<(Vec<Comment>, Option<String>), ApiError> {
+        let partition = pk(slug);
+        let mut start =
+            page.cursor.as_deref().map(|raw| Cursor::decode(raw, &THREAD_KEYS, ("PK", &partition))).transpose()?;
+        let mut comments: Vec<Comment> = Vec::new();
+        let mut next;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND SK BETWEEN :first AND :last")
+                .filter_expression("#status = :approved")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":pk", s(&partition))
+                .expression_attribute_values(":first", s("C#"))
+                .expression_attribute_values(":last", s("C$"))
+                .expression_attribute_values(":approved", s("approved"))
+                .scan_index_forward(sort == ThreadSort::Oldest)
+                .limit(page.limit as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in output.items() {
+                comments.push(from_item(item)?);
+            }
+            next = output.last_evaluated_key().cloned();
+            // Newest first reads threads backwards, replies before parents: a page must
+            // end on a top-level comment, or its last thread would be cut in two.
+            let thread_cut = sort == ThreadSort::Newest && comments.last().is_some_and(|c| c.depth > 0);
+            if next.is_none() || !thread_cut {
+                break;
+            }
+            start = next.clone();
+        }
+        if sort == ThreadSort::Newest {
+            let mut threads: Vec<Vec<Comment>> = Vec::new();
+            for comment in comments {
+                match threads.last_mut() {
+                    Some(thread) if thread[0].top_level() == comment.top_level() => thread.push(comment),
+                    _ => threads.push(vec![comment]),
+                }
+            }
+            comments = threads.into_iter().flat_map(|thread| thread.into_iter().rev()).collect();
+        }
+        Ok((comments, Cursor::encode(next.as_ref())))
+    }
+
+    /// Replaces a comment's body, if the edit token matches and the window is open;
+    /// the condition makes the check and the write one step.
+    pub async fn edit_comment(
+        &self,
+        comment: &Comment,
+        body: &str,
+        body_html: &str,
+        now: Timestamp,
+    ) -> Result<Comment, ApiError> {
+        let cutoff = t::format(now - time::Duration::seconds(EDIT_WINDOW_SECS));
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&comment.pk, &comment.sk)))
+            .update_expression("SET body = :body, body_html = :html, edited_at = :now")
+            .condition_expression("deleted = :false AND created_at > :cutoff")
+            .expression_attribute_values(":body", s(body))
+            .expression_attribute_values(":html", s(body_html))
+            .expression_attribute_values(":now", s(t::format(now)))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":cutoff", s(cutoff))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match output {
+            Ok(output) => {
+                from_item(output.attributes().ok_or_else(|| ApiError::Internal("no attributes returned".into()))?)
+            }
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Err(too_late())
+            }
+            Err(err) => Err(sdk_error(err)),
+        }
+    }
+
+    /// Removes a comment. One with replies stays as a `deleted` placeholder so its
+    /// thread holds together; one without goes entirely, with its pointer. The post's
+    /// count drops by one if the comment was counted.
+    pub async fn delete_comment(&self, comment: &Comment) -> Result<(), ApiError> {
+        let counted = comment.status == CommentStatus::Approved && !comment.deleted;
+        let mut items = Vec::with_capacity(4);
+        let meta = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&comment.pk, META)))
+            .update_expression("SET comment_count = comment_count - :dec")
+            .expression_attribute_values(":dec", n(u64::from(counted)))
+            .build();
+        if comment.reply_count > 0 {
+            let placeholder = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&comment.pk, &comment.sk)))
+                .update_expression("SET deleted = :true, body = :empty, body_html = :empty, author = :empty, website = :null REMOVE GSI1PK, GSI1SK")
+                .expression_attribute_values(":true", AttributeValue::Bool(true))
+                .expression_attribute_values(":empty", s(""))
+                .expression_attribute_values(":null", AttributeValue::Null(true))
+                .condition_expression("attribute_exists(PK)")
+                .build();
+            items.push(TransactWriteItem::builder().update(build(placeholder)).build());
+        } else {
+            // A reply that lands meanwhile raises reply_count and fails this condition.
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&comment.pk, &comment.sk)))
+                .condition_expression("attribute_not_exists(reply_count) OR reply_count = :zero")
+                .expression_attribute_values(":zero", n(0))
+                .build();
+            items.push(TransactWriteItem::builder().delete(build(delete)).build());
+            let pointer =
+                Delete::builder().table_name(&self.table).set_key(Some(key(&pointer_pk(&comment.id), META))).build();
+            items.push(TransactWriteItem::builder().delete(build(pointer)).build());
+            if comment.depth > 0 {
+                let parent_path = &comment.sk[..comment.sk.rfind('#').expect("a reply's path has a parent")];
+                let parent = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&comment.pk, parent_path)))
+                    .update_expression("SET reply_count = reply_count - :one")
+                    .condition_expression("attribute_exists(PK)")
+                    .expression_attribute_values(":one", n(1))
+                    .build();
+                items.push(TransactWriteItem::builder().update(build(parent)).build());
+            }
+        }
+        if counted {
+            items.push(TransactWriteItem::builder().update(build(meta)).build());
+        }
+        let raced = ApiError::Conflict("the comment changed while it was being deleted; try again".into());
+        self.transact(items, raced).await
+    }
+
+    /// The moderation queue, oldest first.
+    pub async fn pending_comments(&self, page: &Page) -> Result<(Vec<Comment>, Option<String>), ApiError> {
+        let start =
+            page.cursor.as_deref().map(|raw| Cursor::decode(raw, &QUEUE_KEYS, ("GSI1PK", PENDING))).transpose()?;
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("GSI1PK = :pending")
+            .expression_attribute_values(":pending", s(PENDING))
+            .limit(page.limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let comments = output.items().iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok((comments, Cursor::encode(output.last_evaluated_key())))
+    }
+
+    /// Moves a comment to `status` (approve or spam), keeping the post's count exact and
+    /// remembering an approved commenter so the first-time rule lets them through.
+    pub async fn moderate(&self, comment: &Comment, status: CommentStatus) -> Result<(), ApiError> {
+        let was_counted = comment.status == CommentStatus::Approved && !comment.deleted;
+        let counted = status == CommentStatus::Approved && !comment.deleted;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&comment.pk, &comment.sk)))
+            .update_expression("SET #status = :status REMOVE GSI1PK, GSI1SK")
+            .condition_expression("#status = :old")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", to_value(status))
+            .expression_attribute_values(":old", to_value(comment.status))
+            .build();
+        let mut items = vec![TransactWriteItem::builder().update(build(update)).build()];
+        let delta = i64::from(counted) - i64::from(was_counted);
+        if delta != 0 {
+            let meta = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&comment.pk, META)))
+                .update_expression("SET comment_count = comment_count + :delta")
+                .expression_attribute_values(":delta", n(delta))
+                .build();
+            items.push(TransactWriteItem::builder().update(build(meta)).build());
+        }
+        if let (CommentStatus::Approved, Some(hash)) = (status, &comment.email_hash) {
+            items.push(
+                self.put(HashMap::from([
+                    ("PK".to_owned(), s(format!("COMMENTER#{hash}"))),
+                    ("SK".to_owned(), s(META)),
+                ])),
+            );
+        }
+        if comment.status == status {
+            return Ok(());
+        }
+        let raced = ApiError::Conflict("the comment was moderated meanwhile; reload the queue".into());
+        self.transact(items, raced).await
+    }
+
+    /// Whether a commenter (by hashed email) has had a comment approved.
+    pub async fn known_commenter(&self, email_hash: &str) -> Result<bool, ApiError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&format!("COMMENTER#{email_hash}"), META)))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(output.item().is_some())
+    }
+
+    /// Comment counts of many posts in one `BatchGetItem` per hundred; unknown posts count 0.
+    pub async fn comment_counts(&self, slugs: &[Slug]) -> Result<HashMap<String, u64>, ApiError> {
+        let mut counts: HashMap<String, u64> = slugs.iter().map(|slug| (slug.to_string(), 0)).collect();
+        for chunk in slugs.chunks(100) {
+            let mut unique: Vec<&Slug> = chunk.iter().collect();
+            unique.sort();
+            unique.dedup();
+            let keys: Vec<_> = unique.iter().map(|slug| key(&pk(slug), META)).collect();
+            let mut request = Some(build(
+                aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .projection_expression("slug, comment_count, deleted")
+                    .build(),
+            ));
+            while let Some(keys) = request.take() {
+                let output =
+                    self.client.batch_get_item().request_items(&self.table, keys).send().await.map_err(sdk_error)?;
+                for item in output.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
+                    let deleted = item.get("deleted").and_then(|d| d.as_bool().ok()).copied().unwrap_or(false);
+                    let slug = item.get("slug").and_then(|v| v.as_s().ok());
+                    let count = item.get("comment_count").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok());
+                    if let (false, Some(slug), Some(count)) = (deleted, slug, count) {
+                        counts.insert(slug.clone(), count);
+                    }
+                }
+                request = output.unprocessed_keys().and_then(|u| u.get(&self.table)).cloned();
+            }
+        }
+        Ok(counts)
+    }
+}
+
+fn to_value(status: CommentStatus) -> AttributeValue {
+    serde_dynamo::to_attribute_value(status).expect("a status serialises")
+}
+
+fn too_late() -> ApiError {
+    ApiError::Conflict(format!("comments can be changed for {} minutes after posting", EDIT_WINDOW_SECS / 60))
+}
+
+/// The 409 for an edit or delete after the window.
+pub fn edit_window_passed() -> ApiError {
+    too_late()
+}
