@@ -25,6 +25,11 @@ pub struct Config {
     /// Secret mixed into client-IP hashes (which also rotate daily), so a stored hash
     /// cannot be turned back into an address by hashing all of them.
     pub ip_hash_salt: String,
+    /// Deadline of one attempt of a store call; calls retry up to three attempts within
+    /// [`Config::store_call_deadline`]. DynamoDB answers in milliseconds; DynamoDB Local
+    /// under a test's burst takes far longer, so the local stack waits more.
+    pub store_attempt_deadline: std::time::Duration,
+    pub store_call_deadline: std::time::Duration,
 }
 
 /// Which comments wait for the blogger's approval (`MODERATION_MAX_LINKS`,
@@ -91,6 +96,8 @@ impl Config {
             moderation: Moderation { max_links, hold_first_time },
             writes_per_minute: number("WRITES_PER_MINUTE")?.unwrap_or(DEFAULT_WRITES_PER_MINUTE),
             ip_hash_salt: non_empty("IP_HASH_SALT").ok_or(ConfigError::Missing("IP_HASH_SALT"))?,
+            store_attempt_deadline: std::time::Duration::from_secs(2),
+            store_call_deadline: std::time::Duration::from_secs(5),
             table_name,
         })
     }
@@ -105,6 +112,8 @@ impl Config {
             moderation: Moderation::default(),
             writes_per_minute: DEFAULT_WRITES_PER_MINUTE,
             ip_hash_salt: format!("local-{table_name}"),
+            store_attempt_deadline: std::time::Duration::from_secs(20),
+            store_call_deadline: std::time::Duration::from_secs(60),
         }
     }
 }

@@ -6,13 +6,16 @@
 //! tests.
 
 pub mod auth;
+pub mod campaign;
 pub mod comment;
 pub mod config;
 pub mod error;
 pub mod http;
 pub mod input;
+pub mod mail;
 pub mod markdown;
 pub mod post;
+pub mod signups;
 pub mod store;
 pub mod time;
 
@@ -25,14 +28,20 @@ pub use store::Store;
 pub struct App {
     pub config: std::sync::Arc<Config>,
     pub store: Store,
+    pub mailer: std::sync::Arc<dyn mail::Mailer>,
 }
 
 impl App {
-    /// Builds the app from the environment, the way every function's `main` does.
+    /// Builds the app from the environment, the way every function's `main` does; it
+    /// sends no mail unless given a mailer with [`App::with_mailer`].
     pub async fn from_env() -> Result<Self, config::ConfigError> {
         let config = Config::from_env()?;
         let store = Store::connect(&config).await;
-        Ok(Self { config: std::sync::Arc::new(config), store })
+        Ok(Self { config: std::sync::Arc::new(config), store, mailer: std::sync::Arc::new(mail::NoMail) })
+    }
+
+    pub fn with_mailer(self, mailer: impl mail::Mailer + 'static) -> Self {
+        Self { mailer: std::sync::Arc::new(mailer), ..self }
     }
 }
 

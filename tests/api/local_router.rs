@@ -15,12 +15,25 @@ async fn every_template_route_reaches_its_function() {
     let comment =
         app.send(app.http.post(app.url("/posts/a-post/comments")).json(&json!({"author": "A", "body": "B"}))).await;
     let id = comment.body["comment"]["id"].as_str().unwrap().to_owned();
+    let petition = json!({"slug": "a-post", "title": "T", "body": "B", "target": "M", "goal": 10});
+    assert_eq!(app.send(app.admin(Method::POST, "/petitions").json(&petition)).await.status, StatusCode::CREATED);
+    let pledge =
+        json!({"slug": "a-post", "title": "T", "body": "B", "threshold": 10, "deadline": "2099-01-01T00:00:00Z"});
+    assert_eq!(app.send(app.admin(Method::POST, "/pledges").json(&pledge)).await.status, StatusCode::CREATED);
+    let signer = json!({"name": "S", "email": "s@example.org", "consent": true});
+    app.send(app.http.post(app.url("/petitions/a-post/signatures")).json(&signer)).await;
+    let token = app.stack.outbox.mails()[0].links[0].rsplit('/').next().unwrap().to_owned();
     let routes = template().routes;
-    assert!(routes.len() >= 16);
+    assert!(routes.len() >= 30);
     for route in routes {
-        let path = route.path.replace("{slug}", "a-post").replace("{id}", &id);
+        let path = route.path.replace("{slug}", "a-post").replace("{id}", &id).replace("{token}", &token);
         let method = Method::from_bytes(route.method.as_bytes()).unwrap();
-        let request = app.http.request(method, app.url(&path)).json(&json!({"author": "R", "body": "routed"}));
+        let body = if path.contains("comments") {
+            json!({"author": "R", "body": "routed"})
+        } else {
+            json!({"name": "N", "email": "n@example.org", "consent": true})
+        };
+        let request = app.http.request(method, app.url(&path)).json(&body);
         let answer = app.send(request).await;
         // Without a token, admin and edit routes answer 401 from the function; the rest succeed.
         assert!(

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod api_gateway_events;
+mod campaigns;
 mod comments;
 mod local_router;
 mod posts;

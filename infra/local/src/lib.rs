@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::{Body, Response};
+use shared::mail::Outbox;
 use shared::{App, Config, Store};
 use tokio::net::TcpListener;
 
@@ -24,6 +25,8 @@ pub use template::Template;
 /// A running stack: the app's store and the address it answers on.
 pub struct Stack {
     pub app: App,
+    /// Every mail the stack "sent", as `GET /_dev/outbox` shows them.
+    pub outbox: Outbox,
     pub addr: SocketAddr,
     pub base_url: String,
 }
@@ -34,18 +37,29 @@ pub struct Stack {
 pub async fn start(config: Config, template: &Template, listener: TcpListener) -> Result<Stack, String> {
     let store = Store::connect(&config).await;
     dynamodb::create_table(store.client(), &config.table_name, &template.table).await?;
-    let app = App { config: Arc::new(config), store };
+    let outbox = Outbox::default();
+    let app = App { config: Arc::new(config), store, mailer: Arc::new(outbox.clone()) };
+    let dev = outbox.clone();
+    let dev_routes: router::DevRoutes = Arc::new(move |method: &Method, path: &str| dev_route(&dev, method, path));
     let router = Arc::new(Router::new(template, app.clone(), Some(dev_routes))?);
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tokio::spawn(router::serve(listener, router));
-    Ok(Stack { app, addr, base_url: format!("http://{addr}") })
+    Ok(Stack { app, outbox, addr, base_url: format!("http://{addr}") })
 }
 
 const DEMO_PAGE: &str = include_str!("demo.html");
 
-/// The local-only routes of `api.md`: `GET /`, the demo blog.
-fn dev_routes(_app: &App, method: &Method, path: &str) -> Option<Pin<Box<dyn Future<Output = Response<Body>> + Send>>> {
+/// The local-only routes of `api.md`: `GET /`, the demo blog, and `GET /_dev/outbox`.
+fn dev_route(
+    outbox: &Outbox,
+    method: &Method,
+    path: &str,
+) -> Option<Pin<Box<dyn Future<Output = Response<Body>> + Send>>> {
     match (method, path) {
+        (&Method::GET, "/_dev/outbox") => {
+            let body = serde_json::json!({ "items": outbox.mails() });
+            Some(Box::pin(async move { shared::http::json(StatusCode::OK, &body) }))
+        }
         (&Method::GET, "/") => Some(Box::pin(async {
             Response::builder()
                 .status(StatusCode::OK)

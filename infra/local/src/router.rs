@@ -30,12 +30,15 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
     match binary {
         "posts" => Some(|app, req| Box::pin(async move { posts::handle(&app, req).await })),
         "comments" => Some(|app, req| Box::pin(async move { comments::handle(&app, req).await })),
+        "petitions" => Some(|app, req| Box::pin(async move { petitions::handle(&app, req).await })),
+        "pledges" => Some(|app, req| Box::pin(async move { pledges::handle(&app, req).await })),
         _ => None,
     }
 }
 
 /// Routes the local stack answers itself; never deployed.
-pub type DevRoutes = fn(&App, &Method, &str) -> Option<Pin<Box<dyn Future<Output = Response<Body>> + Send>>>;
+pub type DevRoutes =
+    Arc<dyn Fn(&Method, &str) -> Option<Pin<Box<dyn Future<Output = Response<Body>> + Send>>> + Send + Sync>;
 
 pub struct Router {
     routes: Vec<(Route, Handler)>,
@@ -99,7 +102,7 @@ impl Router {
             return self.preflight(&parts.headers, &path);
         }
         let Some((route, handler, params)) = self.find(&parts.method, &path) else {
-            if let Some(answer) = self.dev_routes.and_then(|dev| dev(&self.app, &parts.method, &path)) {
+            if let Some(answer) = self.dev_routes.as_ref().and_then(|dev| dev(&parts.method, &path)) {
                 return answer.await;
             }
             return api_gateway_not_found();
@@ -226,6 +229,10 @@ fn v2_event(
         Err(_) => (Value::String(STANDARD.encode(body)), true),
     };
     let now = time::OffsetDateTime::now_utc();
+    // API Gateway tells the function how the client reached it.
+    headers.insert("x-forwarded-proto".into(), "http".into());
+    headers.insert("x-forwarded-for".into(), peer.ip().to_string());
+    headers.insert("x-forwarded-port".into(), peer.port().to_string());
     let host = headers.get("host").cloned().unwrap_or_else(|| "localhost".into());
     let request_id = format!("local-{}", now.unix_timestamp_nanos());
     json!({

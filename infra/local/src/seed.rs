@@ -5,6 +5,10 @@
 use shared::post::{PostFields, Slug, Tag};
 use shared::{ApiError, App, time};
 
+const RECENT: &str = "families-still-held-at-the-border";
+const PETITION: &str = "stop-the-repatriations";
+const PLEDGE: &str = "three-dollars-for-the-fund";
+
 struct DemoPost {
     slug: &'static str,
     title: &'static str,
@@ -72,8 +76,8 @@ pub async fn seed(app: &App) -> Result<usize, ApiError> {
             tags: demo.tags.iter().map(|t| Tag::parse(t).expect("demo tags are valid")).collect(),
             published_at: Some(published_at),
             comments_close_after_days: Some(shared::post::DEFAULT_COMMENT_WINDOW_DAYS),
-            petition: None,
-            pledge: None,
+            petition: (demo.slug == RECENT).then(|| Slug::parse(PETITION).expect("valid")),
+            pledge: (demo.slug == RECENT).then(|| Slug::parse(PLEDGE).expect("valid")),
         };
         let slug = Slug::parse(demo.slug).expect("demo slugs are valid");
         match app.store.create_post(slug, fields, now).await {
@@ -83,6 +87,7 @@ pub async fn seed(app: &App) -> Result<usize, ApiError> {
         }
     }
     seed_comments(app).await?;
+    seed_campaigns(app).await?;
     Ok(created)
 }
 
@@ -168,4 +173,76 @@ pub async fn seed_comments(app: &App) -> Result<usize, ApiError> {
         }
     }
     Ok(written)
+}
+
+const SIGNERS: &[(&str, &str, Option<&str>, bool)] = &[
+    ("Grace Park", "grace@example.org", Some("United Kingdom"), true),
+    ("Tomás Ruiz", "tomas@example.org", Some("Spain"), true),
+    ("Hyejin Lee", "hyejin@example.org", Some("South Korea"), true),
+    ("A private signer", "private@example.org", None, false),
+];
+
+/// The petition to the ministry and the "$3 if 1,000 others will" pledge, with a few
+/// confirmed signers; skipped when they exist.
+pub async fn seed_campaigns(app: &App) -> Result<(), ApiError> {
+    use shared::campaign::{Kind, NewSignup, signer_key};
+    use shared::comment::Email;
+    use shared::config::sha256_hex;
+    use shared::store::Campaign;
+    let now = time::now();
+    let petition_slug = Slug::parse(PETITION).expect("valid");
+    let mut petition = Campaign::new(
+        Kind::Petition,
+        &petition_slug,
+        "Do not send the refugees back".into(),
+        "About 300 North Koreans are held in Chinese detention and face being returned. We ask the ministry to \
+raise their cases with China and to offer them safe passage."
+            .into(),
+        now,
+    );
+    petition.target = Some("The Ministry of Foreign Affairs".into());
+    petition.goal = Some(10_000);
+    petition.closes_at = Some(time::format(now + ::time::Duration::days(90)));
+    petition.post = Some(RECENT.into());
+    let pledge_slug = Slug::parse(PLEDGE).expect("valid");
+    let mut pledge = Campaign::new(
+        Kind::Pledge,
+        &pledge_slug,
+        "I will give $3 to the refugee fund if 1,000 others will".into(),
+        "Paying for safe passage costs about $16,000 a person. If a thousand of us give $3 each, we cover most of \
+one family's way out."
+            .into(),
+        now,
+    );
+    pledge.threshold = Some(1_000);
+    pledge.deadline = Some(time::format(now + ::time::Duration::days(60)));
+    pledge.currency = Some("USD".into());
+    pledge.suggested_amount = Some(3);
+    pledge.petition = Some(PETITION.into());
+    pledge.post = Some(RECENT.into());
+    for (campaign, kind, slug) in [(&petition, Kind::Petition, &petition_slug), (&pledge, Kind::Pledge, &pledge_slug)] {
+        match app.store.create_campaign(campaign).await {
+            Ok(()) => {}
+            Err(ApiError::Conflict(_)) => continue,
+            Err(err) => return Err(err),
+        }
+        for (name, email, country, public) in SIGNERS {
+            let email = Email::parse(email).expect("valid");
+            let signup = NewSignup {
+                name: (*name).into(),
+                email: email.clone(),
+                country: country.map(Into::into),
+                postcode: None,
+                comment: None,
+                amount: (kind == Kind::Pledge).then_some(3),
+                public: *public,
+            };
+            let hash = signer_key(&email);
+            let token = shared::auth::random_token();
+            let token_hash = sha256_hex(token.as_bytes());
+            app.store.add_signup(kind, slug, &hash, &signup, &token_hash, "seed", u32::MAX, now).await?;
+            app.store.confirm_signup(&token_hash, now).await?;
+        }
+    }
+    Ok(())
 }

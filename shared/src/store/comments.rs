@@ -270,17 +270,6 @@ impl Store {
 
     /// The client's rate window (writes this minute) and its last body, both expiring.
     fn client_limits(&self, client: &str, new: &NewCommentContext) -> [TransactWriteItem; 2] {
-        let minute = new.now.unix_timestamp().div_euclid(60);
-        let window = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(&format!("RATE#{client}#{minute}"), META)))
-            .update_expression("SET writes = if_not_exists(writes, :zero) + :one, expires_at = :expires")
-            .condition_expression("attribute_not_exists(writes) OR writes < :max")
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(new.writes_per_minute))
-            .expression_attribute_values(":expires", n((minute + 2) * 60))
-            .build();
         let last = aws_sdk_dynamodb::types::Put::builder()
             .table_name(&self.table)
             .set_item(Some(HashMap::from([
@@ -295,7 +284,7 @@ impl Store {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None)
             .build();
         [
-            TransactWriteItem::builder().update(build(window)).build(),
+            self.rate_window(client, new.writes_per_minute, new.now),
             TransactWriteItem::builder().put(build(last)).build(),
         ]
     }

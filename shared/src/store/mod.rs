@@ -20,6 +20,7 @@
 //! seconds), the table's TTL attribute, and readers ignore expired ones since TTL
 //! deletes late.
 
+mod campaigns;
 mod comments;
 mod cursor;
 mod posts;
@@ -40,8 +41,12 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::error::ApiError;
 
+pub use campaigns::{Campaign, SHARDS, Signup, SignupOutcome, Tally, shard_of};
 pub use comments::{Comment, CommentStatus, NewCommentContext, ThreadSort, edit_window_passed};
 pub use cursor::Cursor;
+
+/// How often a transaction that collided with another is tried before answering 503.
+const TRANSACTION_ATTEMPTS: u32 = 8;
 
 /// The name of the table's one global secondary index.
 pub const GSI1: &str = "GSI1";
@@ -58,8 +63,8 @@ impl Store {
     pub async fn connect(config: &Config) -> Self {
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(1))
-            .operation_attempt_timeout(Duration::from_secs(2))
-            .operation_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(config.store_attempt_deadline)
+            .operation_timeout(config.store_call_deadline)
             .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .timeout_config(timeouts)
@@ -95,31 +100,49 @@ impl Store {
 
     /// Runs a transaction. A cancelled one answers, per item, whether its condition
     /// failed and the item as it was (for items that ask for it).
+    /// Transactions that collide on an item (`TransactionConflict`) are tried again a few
+    /// times after a short, growing pause.
     pub(crate) async fn transact_raw(&self, items: Vec<TransactWriteItem>) -> Result<(), Transaction> {
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            // Makes the SDK's own retries of this call idempotent, so a retried write
-            // never counts twice.
-            .client_request_token(ulid::Ulid::new().to_string())
-            .send()
-            .await;
-        let err = match result {
-            Ok(_) => return Ok(()),
-            Err(err) => err,
-        };
-        if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() {
-            let reasons: Vec<_> = cancel
-                .cancellation_reasons()
-                .iter()
-                .map(|r| (r.code() == Some("ConditionalCheckFailed"), r.item().cloned()))
-                .collect();
-            if reasons.iter().any(|(failed, _)| *failed) {
-                return Err(Transaction::ConditionFailed(reasons));
+        // Makes the SDK's own retries of this call idempotent, so a retried write never
+        // counts twice.
+        let token = ulid::Ulid::new().to_string();
+        let mut pause = Duration::from_millis(10);
+        for attempt in 1.. {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .client_request_token(format!("{token}-{attempt}"))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(()),
+                Err(err) => err,
+            };
+            if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() {
+                let reasons = cancel.cancellation_reasons();
+                if reasons.iter().any(|r| r.code() == Some("ConditionalCheckFailed")) {
+                    let reasons = reasons
+                        .iter()
+                        .map(|r| (r.code() == Some("ConditionalCheckFailed"), r.item().cloned()))
+                        .collect();
+                    return Err(Transaction::ConditionFailed(reasons));
+                }
+                let conflict = reasons.iter().any(|r| r.code() == Some("TransactionConflict"));
+                if conflict && attempt < TRANSACTION_ATTEMPTS {
+                    let jitter = Duration::from_millis(u64::from(ulid::Ulid::new().random() as u8 % 20));
+                    tokio::time::sleep(pause + jitter).await;
+                    pause *= 2;
+                    continue;
+                }
+                if reasons.iter().any(|r| matches!(r.code(), Some("ThrottlingError" | "ProvisionedThroughputExceeded")))
+                {
+                    return Err(Transaction::Failed(ApiError::Unavailable("the table is throttling".into())));
+                }
             }
+            return Err(Transaction::Failed(sdk_error(err)));
         }
-        Err(Transaction::Failed(sdk_error(err)))
+        unreachable!("the loop returns")
     }
 
     /// Runs a transaction whose first item carries the condition; its failure is `on_condition`.
@@ -134,6 +157,25 @@ impl Store {
             }
             Err(Transaction::Failed(err)) => Err(err),
         }
+    }
+}
+
+impl Store {
+    /// One write in the client's rate window for this minute (by hashed IP, expiring):
+    /// its condition fails once the client has made `max` writes this minute.
+    pub(crate) fn rate_window(&self, client: &str, max: u32, now: crate::time::Timestamp) -> TransactWriteItem {
+        let minute = now.unix_timestamp().div_euclid(60);
+        let window = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&format!("RATE#{client}#{minute}"), "#META")))
+            .update_expression("SET writes = if_not_exists(writes, :zero) + :one, expires_at = :expires")
+            .condition_expression("attribute_not_exists(writes) OR writes < :max")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max))
+            .expression_attribute_values(":expires", n((minute + 2) * 60))
+            .build();
+        TransactWriteItem::builder().update(build(window)).build()
     }
 }
 

@@ -1,0 +1,66 @@
+//! The petitions function: the Petitions section of `api.md`, and the confirm and erase
+//! links that petitions and pledges share.
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use shared::auth::require_admin;
+use shared::campaign::{Kind, NewPetition};
+use shared::http::{MAX_BODY, finish, json, json_object, route_key, unknown_route};
+use shared::signups::{self, campaign_json};
+use shared::store::{Campaign, Tally};
+use shared::{ApiError, App, time};
+
+const PETITION: Kind = Kind::Petition;
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    let result = dispatch(app, &req).await;
+    finish(&app.config, &req, result)
+}
+
+async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    match route_key(req).unwrap_or_default() {
+        "POST /petitions" => create(app, req).await,
+        "GET /petitions/{slug}" => get(app, req).await,
+        "GET /petitions/{slug}/count" => count(app, req).await,
+        "POST /petitions/{slug}/signatures" => signups::signup(app, req, PETITION).await,
+        "GET /petitions/{slug}/signatures" => signups::signers(app, req, PETITION).await,
+        "GET /admin/petitions/{slug}/signatures.csv" => signups::export_csv(app, req, PETITION).await,
+        "GET /confirm/{token}" => signups::confirm_page(app, req).await,
+        "POST /confirm/{token}" => signups::confirm(app, req).await,
+        "DELETE /signups/{token}" => signups::erase(app, req).await,
+        _ => Err(unknown_route(req)),
+    }
+}
+
+/// `POST /petitions` (admin): 201 with the petition; 409 when the slug is taken.
+async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    require_admin(&app.config, req)?;
+    let new = NewPetition::from_json(json_object(req, MAX_BODY)?)?;
+    let now = time::now();
+    let mut campaign = Campaign::new(PETITION, &new.slug, new.title, new.body, now);
+    campaign.target = Some(new.target);
+    campaign.goal = Some(new.goal);
+    campaign.closes_at = new.closes_at.map(time::format);
+    campaign.post = new.post.map(|p| p.to_string());
+    app.store.create_campaign(&campaign).await?;
+    Ok(json(StatusCode::CREATED, &campaign_json(&campaign, Tally::default(), now)))
+}
+
+async fn get(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let slug = signups::slug(req, PETITION)?;
+    let (campaign, tally) = signups::load(app, PETITION, &slug).await?;
+    Ok(json(StatusCode::OK, &campaign_json(&campaign, tally, time::now())))
+}
+
+/// `GET /petitions/{slug}/count`: cacheable, so a viral day's readers mostly hit a cache.
+async fn count(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let slug = signups::slug(req, PETITION)?;
+    let (campaign, tally) = signups::load(app, PETITION, &slug).await?;
+    let body = json!({ "signature_count": tally.count, "goal": campaign.goal, "open": campaign.open_at(time::now()) });
+    let mut response = json(StatusCode::OK, &body);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=10, stale-while-revalidate=60"));
+    Ok(response)
+}

@@ -1,0 +1,51 @@
+//! The pledges function: the Pledges section of `api.md`. A pledge is conditional, in
+//! the PledgeBank sense: "I will give $3 to the fund, but only if 1,000 others will too."
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::auth::require_admin;
+use shared::campaign::{Kind, NewPledge};
+use shared::http::{MAX_BODY, finish, json, json_object, route_key, unknown_route};
+use shared::signups::{self, campaign_json};
+use shared::store::{Campaign, Tally};
+use shared::{ApiError, App, time};
+
+const PLEDGE: Kind = Kind::Pledge;
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    let result = dispatch(app, &req).await;
+    finish(&app.config, &req, result)
+}
+
+async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    match route_key(req).unwrap_or_default() {
+        "POST /pledges" => create(app, req).await,
+        "GET /pledges/{slug}" => get(app, req).await,
+        "POST /pledges/{slug}/signups" => signups::signup(app, req, PLEDGE).await,
+        "GET /pledges/{slug}/signups" => signups::signers(app, req, PLEDGE).await,
+        "GET /admin/pledges/{slug}/signups.csv" => signups::export_csv(app, req, PLEDGE).await,
+        _ => Err(unknown_route(req)),
+    }
+}
+
+/// `POST /pledges` (admin): 201 with the pledge; 409 when the slug is taken.
+async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    require_admin(&app.config, req)?;
+    let new = NewPledge::from_json(json_object(req, MAX_BODY)?)?;
+    let now = time::now();
+    let mut campaign = Campaign::new(PLEDGE, &new.slug, new.title, new.body, now);
+    campaign.threshold = Some(new.threshold);
+    campaign.deadline = Some(time::format(new.deadline));
+    campaign.currency = Some(new.currency);
+    campaign.suggested_amount = new.suggested_amount;
+    campaign.petition = new.petition.map(|p| p.to_string());
+    campaign.post = new.post.map(|p| p.to_string());
+    app.store.create_campaign(&campaign).await?;
+    Ok(json(StatusCode::CREATED, &campaign_json(&campaign, Tally::default(), now)))
+}
+
+async fn get(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let slug = signups::slug(req, PLEDGE)?;
+    let (campaign, tally) = signups::load(app, PLEDGE, &slug).await?;
+    Ok(json(StatusCode::OK, &campaign_json(&campaign, tally, time::now())))
+}
