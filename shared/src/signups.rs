@@ -21,10 +21,11 @@ pub fn slug(req: &Request, kind: Kind) -> Result<Slug, ApiError> {
 }
 
 pub async fn load(app: &App, kind: Kind, slug: &Slug) -> Result<(Campaign, Tally), ApiError> {
-    app.store
-        .campaign(kind, slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no {} named '{slug}'", kind.as_str())))
+    app.store.campaign(kind, slug).await?.ok_or_else(|| not_found(kind, slug))
+}
+
+fn not_found(kind: Kind, slug: &Slug) -> ApiError {
+    ApiError::NotFound(format!("no {} named '{slug}'", kind.as_str()))
 }
 
 /// The public `Petition` or `Pledge` of `api.md`.
@@ -61,7 +62,7 @@ pub fn campaign_json(campaign: &Campaign, tally: Tally, now: Timestamp) -> Value
 pub async fn signup(app: &App, req: &Request, kind: Kind) -> Result<Response<Body>, ApiError> {
     let slug = slug(req, kind)?;
     let now = t::now();
-    let (campaign, _) = load(app, kind, &slug).await?;
+    let campaign = app.store.campaign_only(kind, &slug).await?.ok_or_else(|| not_found(kind, &slug))?;
     if !campaign.open_at(now) {
         return Err(ApiError::CampaignClosed(format!(
             "this {} closed on {}",
@@ -120,7 +121,7 @@ fn base_url(req: &Request) -> String {
 pub async fn signers(app: &App, req: &Request, kind: Kind) -> Result<Response<Body>, ApiError> {
     let slug = slug(req, kind)?;
     let page = Page::from_request(req)?;
-    load(app, kind, &slug).await?;
+    app.store.campaign_only(kind, &slug).await?.ok_or_else(|| not_found(kind, &slug))?;
     let (signers, next_cursor) = app.store.public_signers(kind, &slug, &page).await?;
     let items: Vec<Value> = signers
         .iter()
@@ -138,7 +139,7 @@ pub async fn signers(app: &App, req: &Request, kind: Kind) -> Result<Response<Bo
 pub async fn export_csv(app: &App, req: &Request, kind: Kind) -> Result<Response<Body>, ApiError> {
     require_admin(&app.config, req)?;
     let slug = slug(req, kind)?;
-    load(app, kind, &slug).await?;
+    app.store.campaign_only(kind, &slug).await?.ok_or_else(|| not_found(kind, &slug))?;
     let signups = app.store.confirmed_signups(kind, &slug).await?;
     let mut csv =
         String::from("name,email,country,postcode,comment,amount,public,signed_at,consent_version,consented_at\r\n");

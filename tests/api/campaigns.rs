@@ -268,3 +268,59 @@ async fn bad_signups_write_nothing() {
     assert_eq!(count(&app, "strict").await, 0);
     assert!(app.stack.outbox.mails().is_empty(), "no mail for refused signups");
 }
+
+#[tokio::test]
+async fn an_unconfirmed_signup_expires_after_a_week() {
+    let app = app().await;
+    petition(&app, "week", json!({})).await;
+    sign(&app, "week", "Slow", "slow@example.org", false).await;
+    let token = token_of(&link_for(&app, "slow@example.org"));
+    // Move the pending signup's expiry into the past, as a week's wait would.
+    let key = shared::campaign::signer_key(&shared::comment::Email::parse("slow@example.org").unwrap());
+    let store = &app.stack.app.store;
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("PETITION#week#S{}", shared::store::shard_of(&key))),
+        )
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(format!("SIGNUP#{key}")))
+        .update_expression("SET expires_at = :past")
+        .expression_attribute_values(":past", aws_sdk_dynamodb::types::AttributeValue::N("1000".into()))
+        .condition_expression("attribute_exists(PK)")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirm(&app, &token).await.status, StatusCode::NOT_FOUND, "an expired link confirms nothing");
+    assert_eq!(count(&app, "week").await, 0);
+    // The same person may sign again; the expired signup is replaced.
+    assert_eq!(sign(&app, "week", "Slow", "slow@example.org", false).await.status, StatusCode::ACCEPTED);
+    let fresh = app.stack.outbox.mails().into_iter().map(|m| token_of(&m.links[0])).find(|t| *t != token).unwrap();
+    assert_eq!(confirm(&app, &fresh).await.status, StatusCode::OK);
+    assert_eq!(count(&app, "week").await, 1);
+}
+
+#[tokio::test]
+async fn the_demo_campaigns_are_seeded() {
+    let app = app().await;
+    local_stack::seed::seed(&app.stack.app).await.unwrap();
+    let petition = app.get("/petitions/stop-the-repatriations").await.body;
+    assert_eq!(petition["goal"], 10_000);
+    assert_eq!(petition["signature_count"], 4);
+    assert!(petition["target"].as_str().unwrap().contains("Ministry"));
+    assert_eq!(
+        app.get("/petitions/stop-the-repatriations/signatures").await.body["items"].as_array().unwrap().len(),
+        3
+    );
+    let pledge = app.get("/pledges/three-dollars-for-the-fund").await.body;
+    assert_eq!(pledge["threshold"], 1_000);
+    assert_eq!(pledge["suggested_amount"], 3);
+    assert_eq!(pledge["amount_total"], 12);
+    assert_eq!(pledge["status"], "open");
+    assert_eq!(pledge["petition"], "stop-the-repatriations");
+    let post = app.get("/posts/families-still-held-at-the-border").await.body;
+    assert_eq!(post["petition"], "stop-the-repatriations");
+    assert_eq!(post["pledge"], "three-dollars-for-the-fund");
+}

@@ -177,6 +177,19 @@ impl Store {
         self.transact(vec![TransactWriteItem::builder().put(build(put)).build()], taken).await
     }
 
+    /// A campaign without its tally: one `GetItem`, for the writes that need no count.
+    pub async fn campaign_only(&self, kind: Kind, slug: &Slug) -> Result<Option<Campaign>, ApiError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&campaign_pk(kind, slug), META)))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        output.item().map(from_item).transpose()
+    }
+
     /// A campaign with its tally: the campaign and every shard counter in one `BatchGetItem`.
     pub async fn campaign(&self, kind: Kind, slug: &Slug) -> Result<Option<(Campaign, Tally)>, ApiError> {
         let mut keys = vec![key(&campaign_pk(kind, slug), META)];
