@@ -10,6 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SAM := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam
 CFN_LINT := AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/cfn-lint
 EVENTS := infra/local/events
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 .PHONY: help dev test deps check-events release clean-tools
 
@@ -25,6 +26,8 @@ test: deps
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
+	cargo build --package local-stack
+	LOCAL_STACK_BIN="$(TARGET_DIR)/debug/local-stack" node --test tests/browser/widget.test.mjs
 	$(SAM) validate --lint --template-file infra/template.yaml
 	$(CFN_LINT) infra/template.yaml
 	$(MAKE) --no-print-directory check-events
@@ -43,12 +46,18 @@ check-events: deps
 release: deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --output-format zip --package posts
 
-deps: .tools/java.stamp node_modules/.package-lock.json $(VENV)/.stamp
+deps: .tools/java.stamp .tools/chromium.stamp node_modules/.package-lock.json $(VENV)/.stamp
 
 .tools/java.stamp:
 	@mkdir -p .tools
 	@command -v java >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y default-jre-headless; }
 	@command -v npm >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm; }
+	@touch $@
+
+# The browser tests drive Debian's Chromium; nothing downloads a browser of its own.
+.tools/chromium.stamp:
+	@mkdir -p .tools
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 	@touch $@
 
 node_modules/.package-lock.json: package-lock.json .tools/java.stamp

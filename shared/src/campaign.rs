@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::comment::{Email, HONEYPOT};
 use crate::error::ApiError;
-use crate::input::{Fields, optional, required, text};
+use crate::input::{Fields, optional, optional_blank, required, text};
 use crate::post::Slug;
 use crate::time::{self as t, Timestamp};
 
@@ -187,9 +187,9 @@ impl NewSignup {
         let email = f.take("email", required(Email::parse));
         let (country, postcode, comment, amount) = match kind {
             Kind::Petition => (
-                f.take("country", optional(text(60))),
-                f.take("postcode", optional(text(20))),
-                f.take("comment", optional(text(1_000))),
+                f.take("country", optional_blank(text(60))),
+                f.take("postcode", optional_blank(text(20))),
+                f.take("comment", optional_blank(text(1_000))),
                 Some(None),
             ),
             Kind::Pledge => (

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 use validator::{ValidateEmail, ValidateUrl};
 
 use crate::error::ApiError;
-use crate::input::{Fields, optional, required, text};
+use crate::input::{Fields, optional, optional_blank, required, text};
 
 pub const MAX_AUTHOR: usize = 80;
 pub const MAX_BODY: usize = 10_000;
@@ -129,16 +129,6 @@ pub fn edited_body(map: Map<String, Value>) -> Result<String, ApiError> {
     let body = f.take("body", required(comment_body));
     f.finish()?;
     Ok(body.expect("checked by finish"))
-}
-
-/// Forms send optional fields as empty strings; those mean "not given".
-fn optional_blank<T>(
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> impl FnOnce(Option<Value>) -> Result<Option<T>, String> {
-    move |value| match value {
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        other => optional(parse)(other),
-    }
 }
 
 fn comment_body(raw: &str) -> Result<String, String> {

@@ -61,6 +61,17 @@ pub fn optional<T>(
     }
 }
 
+/// An optional string field that forms send empty when not filled in: absent, `null`
+/// and blank are all `None`.
+pub fn optional_blank<T>(
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> impl FnOnce(Option<Value>) -> Result<Option<T>, String> {
+    move |value| match value {
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        other => optional(parse)(other),
+    }
+}
+
 /// A list of strings, each parsed by `parse`; absent is empty.
 pub fn string_list<T>(
     max: usize,

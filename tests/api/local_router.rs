@@ -107,5 +107,21 @@ async fn the_demo_blog_page_is_served_locally() {
     assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
     let html = page.text().await.unwrap();
-    assert!(html.contains("fetch('/posts')"), "the page reads the posts API");
+    assert!(html.contains("'/embed.js'") && html.contains("embed('comments', slug)"), "the page embeds the widget");
+}
+
+#[tokio::test]
+async fn the_widget_assets_are_long_cached_with_an_etag() {
+    let app = TestApp::spawn().await;
+    for (path, kind) in [("/embed.js", "text/javascript"), ("/embed.css", "text/css")] {
+        let first = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(first.status(), StatusCode::OK);
+        assert!(first.headers()["content-type"].to_str().unwrap().starts_with(kind));
+        assert!(first.headers()["cache-control"].to_str().unwrap().contains("max-age=86400"));
+        let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+        assert!(!first.text().await.unwrap().is_empty());
+        let again = app.http.get(app.url(path)).header("if-none-match", &etag).send().await.unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        assert!(again.text().await.unwrap().is_empty());
+    }
 }

@@ -32,6 +32,7 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
         "comments" => Some(|app, req| Box::pin(async move { comments::handle(&app, req).await })),
         "petitions" => Some(|app, req| Box::pin(async move { petitions::handle(&app, req).await })),
         "pledges" => Some(|app, req| Box::pin(async move { pledges::handle(&app, req).await })),
+        "widget" => Some(|app, req| Box::pin(async move { widget::handle(&app, req).await })),
         _ => None,
     }
 }

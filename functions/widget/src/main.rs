@@ -1,0 +1,14 @@
+use std::convert::Infallible;
+
+use lambda_http::{Error, Request, service_fn};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    shared::init_tracing();
+    let app = shared::App::from_env().await?;
+    lambda_http::run(service_fn(|req: Request| {
+        let app = app.clone();
+        async move { Ok::<_, Infallible>(widget::handle(&app, req).await) }
+    }))
+    .await
+}

@@ -1,0 +1,180 @@
+// The embed widget in a real headless Chromium (Debian's package, driven by
+// playwright-core), against the local stack with its demo data. Run by `make test`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const BIN = process.env.LOCAL_STACK_BIN;
+const SHOTS = new URL('../../screenshots/', import.meta.url).pathname;
+let stack, browser, base;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+before(async () => {
+  assert.ok(BIN, 'LOCAL_STACK_BIN names the local stack binary (make test sets it)');
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  stack = spawn(BIN, [], { env: { ...process.env, PORT: String(port), ADMIN_TOKEN: 'browser-admin' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    stack.stdout.on('data', (d) => { out += d; if (out.includes('Ctrl-C')) resolve(); });
+    stack.on('exit', (code) => reject(new Error(`local stack exited ${code}: ${out}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  stack?.kill('SIGINT');
+});
+
+async function blog(options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const foreign = [];
+  page.on('request', (r) => { if (!r.url().startsWith(base)) foreign.push(r.url()); });
+  page.dialogs = [];
+  page.on('dialog', (d) => { page.dialogs.push(d.message()); d.dismiss(); });
+  await page.goto(base + '/');
+  await page.waitForSelector('#families-still-held-at-the-border .rally-thread');
+  page.foreign = foreign;
+  return page;
+}
+
+const recent = '#families-still-held-at-the-border';
+const old = '#china-returns-31-refugees';
+
+test('a reader reads the seeded threads, numbered, with the author badge', async () => {
+  const page = await blog();
+  await page.waitForSelector(`${old} .rally-thread`);
+  const numbers = await page.locator(`${old} .rally-num`).allTextContents();
+  assert.deepEqual(numbers.map((n) => n.trim()), ['#1', '#2', '#3', '#4', '#5']);
+  const badge = page.locator(`${old} .rally-badge`);
+  assert.equal(await badge.count(), 1);
+  const reply = page.locator(`${old} .rally-c`, { has: page.locator('.rally-badge') });
+  assert.equal(await reply.getAttribute('style'), '--depth:1');
+  assert.match(await page.locator(`${old} .rally-closed`).textContent(), /not available on posts older than 60 days/);
+  assert.equal(await page.locator(`${old} form`).count(), 0, 'no comment form on the closed post');
+  assert.deepEqual(page.foreign, [], 'no third-party requests');
+  await page.context().close();
+});
+
+test('a reader comments and replies, and sees the reply nested', async () => {
+  const page = await blog();
+  const form = page.locator(`${recent} section.rally-comments > form`);
+  await form.getByLabel('Name', { exact: true }).fill('Browser reader');
+  await form.getByLabel('Comment', { exact: true }).fill('Signed, and *shared* with friends.');
+  await form.getByRole('button', { name: 'Post comment' }).click();
+  const mine = page.locator(`${recent} .rally-c`, { hasText: 'Browser reader' });
+  await mine.waitFor();
+  assert.equal(await mine.locator('em').textContent(), 'shared');
+  await mine.getByRole('button', { name: 'Reply' }).click();
+  const replyForm = mine.locator('form');
+  await replyForm.getByLabel('Name', { exact: true }).fill('Second reader');
+  await replyForm.getByLabel('Comment', { exact: true }).fill('Me too.');
+  await replyForm.getByRole('button', { name: 'Reply' }).click();
+  const reply = page.locator(`${recent} .rally-c`, { hasText: 'Second reader' });
+  await reply.waitFor();
+  assert.equal(await reply.getAttribute('style'), '--depth:1');
+  assert.equal(await mine.getByRole('button', { name: 'Edit' }).count(), 1, 'the author may edit within the window');
+  await page.context().close();
+});
+
+test('the XSS corpus typed into the form runs nothing', async () => {
+  const page = await blog();
+  const payloads = ['<img src=x onerror=alert(1)>', '<script>alert(2)</script>', '[x](javascript:alert(3))', '<svg onload=alert(4)>'];
+  for (const [i, payload] of payloads.entries()) {
+    const form = page.locator(`${recent} section.rally-comments > form`);
+    await form.getByLabel('Name', { exact: true }).fill(`xss-${i}-"><b>bold</b>`);
+    await form.getByLabel('Comment', { exact: true }).fill(payload);
+    await form.getByRole('button', { name: 'Post comment' }).click();
+    await page.locator(`${recent} .rally-c`, { hasText: `xss-${i}` }).waitFor();
+  }
+  await page.locator(`${recent} .rally-c a`, { hasText: 'x' }).first().click().catch(() => {});
+  await page.waitForTimeout(300);
+  assert.deepEqual(page.dialogs, [], 'no alert ran');
+  assert.equal(await page.locator(`${recent} .rally-body script, ${recent} .rally-body img, ${recent} .rally-body svg, ${recent} .rally-meta b b`).count(), 0);
+  await page.context().close();
+});
+
+test('a reader signs the petition, confirms from the mail, and the count rises by one', async () => {
+  const page = await blog();
+  const petition = page.locator(`${recent} section.rally-petition`);
+  const before = Number((await petition.locator('.rally-count').textContent()).split(' ')[0].replace(/\D/g, ''));
+  await petition.getByLabel('Name', { exact: true }).fill('Ji-woo');
+  await petition.getByLabel('Email', { exact: true }).fill('jiwoo.browser@example.org');
+  await petition.getByLabel('Show my name publicly').check();
+  await petition.getByLabel(/I agree/).check();
+  await petition.getByRole('button', { name: 'Sign the petition' }).click();
+  await petition.getByText('Check your mail').waitFor();
+  const outbox = await (await fetch(base + '/_dev/outbox')).json();
+  const mail = outbox.items.find((m) => m.to === 'jiwoo.browser@example.org');
+  const confirm = await page.context().newPage();
+  await confirm.goto(mail.links[0]);
+  await confirm.getByRole('button', { name: 'Confirm my signature' }).click();
+  await confirm.getByText('confirmed and counted').waitFor();
+  await page.reload();
+  const after = page.locator(`${recent} section.rally-petition .rally-count`);
+  await after.waitFor();
+  assert.equal(Number((await after.textContent()).split(' ')[0].replace(/\D/g, '')), before + 1);
+  assert.ok((await page.locator(`${recent} .rally-signers`).textContent()).includes('Ji-woo'));
+  await page.context().close();
+});
+
+test('a reader pledges with the keyboard alone and sees the total change', async () => {
+  const page = await blog();
+  const pledge = page.locator(`${recent} section.rally-pledge`);
+  const totalBefore = await pledge.locator('.rally-count').textContent();
+  await pledge.getByLabel('Name', { exact: true }).focus();
+  await page.keyboard.type('Keyboard reader');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('keys@example.org');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('5');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Space');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  assert.equal(await pledge.getByRole('button', { name: 'Pledge' }).count(), 1);
+  await pledge.getByText('Check your mail').waitFor();
+  const outbox = await (await fetch(base + '/_dev/outbox')).json();
+  const link = outbox.items.find((m) => m.to === 'keys@example.org').links[0];
+  const token = link.split('/').pop();
+  assert.equal((await fetch(`${base}/confirm/${token}`, { method: 'POST' })).status, 200);
+  await page.reload();
+  const totalAfter = page.locator(`${recent} section.rally-pledge .rally-count`);
+  await totalAfter.waitFor();
+  assert.notEqual(await totalAfter.textContent(), totalBefore);
+  assert.match(await totalAfter.textContent(), /\$17 pledged/);
+  await page.context().close();
+});
+
+test('screenshots of every widget in light and dark mode', async () => {
+  for (const scheme of ['light', 'dark']) {
+    const page = await blog({ colorScheme: scheme, viewport: { width: 900, height: 1200 } });
+    await page.waitForSelector(`${recent} section.rally-pledge`);
+    for (const [name, selector] of [['comments', `${recent} section.rally-comments`], ['petition', `${recent} section.rally-petition`], ['pledge', `${recent} section.rally-pledge`]]) {
+      const shot = await page.locator(selector).screenshot({ path: `${SHOTS}${name}-${scheme}.png` });
+      assert.ok(shot.length > 1000, `${name} ${scheme} rendered`);
+    }
+    const background = await page.locator(`${recent} section.rally-comments`).evaluate((e) => getComputedStyle(e).backgroundColor);
+    assert.equal(background, scheme === 'dark' ? 'rgb(27, 27, 31)' : 'rgb(255, 255, 255)');
+    await page.context().close();
+  }
+});
