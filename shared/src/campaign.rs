@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::comment::{Email, HONEYPOT};
+use crate::comment::Email;
 use crate::error::ApiError;
 use crate::input::{Fields, optional, optional_blank, required, text};
 use crate::post::Slug;
@@ -211,11 +211,7 @@ impl NewSignup {
             Some(Value::Bool(true)) => Ok(()),
             _ => Err("must be true: a signup needs your consent".to_string()),
         });
-        f.take(HONEYPOT, |value| match value {
-            None | Some(Value::Null) => Ok(()),
-            Some(Value::String(s)) if s.is_empty() => Ok(()),
-            Some(_) => Err("must be left empty".to_string()),
-        });
+        f.honeypot();
         f.finish()?;
         Ok(Self {
             name: name.expect("checked"),

@@ -11,8 +11,6 @@ pub const MAX_BODY: usize = 10_000;
 /// Replies nest to any depth a conversation reaches in practice; the cap keeps a thread
 /// path inside DynamoDB's 1 KiB sort-key limit.
 pub const MAX_DEPTH: u32 = 30;
-/// The field the widget renders hidden and leaves empty; bots fill it in.
-pub const HONEYPOT: &str = "homepage";
 /// Commenters may edit or delete their comment for this long.
 pub const EDIT_WINDOW_SECS: i64 = 15 * 60;
 
@@ -107,11 +105,7 @@ impl NewComment {
         let parent_id = f.take("parent_id", optional(CommentId::parse));
         let email = f.take("email", optional_blank(Email::parse));
         let website = f.take("website", optional_blank(Website::parse));
-        f.take(HONEYPOT, |value| match value {
-            None | Some(Value::Null) => Ok(()),
-            Some(Value::String(s)) if s.is_empty() => Ok(()),
-            Some(_) => Err("must be left empty".to_string()),
-        });
+        f.honeypot();
         f.finish()?;
         Ok(Self {
             author: author.expect("checked by finish"),

@@ -5,6 +5,9 @@ use serde_json::{Map, Value};
 
 use crate::error::{ApiError, FieldErrors};
 
+/// The honeypot field's name (see [`Fields::honeypot`]).
+pub const HONEYPOT: &str = "homepage";
+
 pub struct Fields {
     map: Map<String, Value>,
     errors: FieldErrors,
@@ -25,6 +28,15 @@ impl Fields {
                 None
             }
         }
+    }
+
+    /// The field the widget renders hidden and leaves empty; bots fill it in.
+    pub fn honeypot(&mut self) {
+        self.take(HONEYPOT, |value| match value {
+            None | Some(Value::Null) => Ok(()),
+            Some(Value::String(s)) if s.is_empty() => Ok(()),
+            Some(_) => Err("must be left empty".to_string()),
+        });
     }
 
     pub fn error(&mut self, name: &str, message: impl Into<String>) {

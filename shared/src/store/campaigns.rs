@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::posts::META;
@@ -194,23 +194,17 @@ impl Store {
     pub async fn campaign(&self, kind: Kind, slug: &Slug) -> Result<Option<(Campaign, Tally)>, ApiError> {
         let mut keys = vec![key(&campaign_pk(kind, slug), META)];
         keys.extend((0..SHARDS).map(|shard| key(&shard_pk(kind, slug, shard), COUNTER)));
-        let mut request = Some(build(KeysAndAttributes::builder().set_keys(Some(keys)).build()));
         let mut campaign = None;
         let mut tally = Tally::default();
-        while let Some(keys) = request.take() {
-            let output =
-                self.client.batch_get_item().request_items(&self.table, keys).send().await.map_err(sdk_error)?;
-            for item in output.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
-                if item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == META) {
-                    campaign = Some(from_item::<Campaign>(item)?);
-                } else {
-                    let number =
-                        |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok());
-                    tally.count += number("count").unwrap_or(0);
-                    tally.amount += number("amount").unwrap_or(0);
-                }
+        for item in self.batch_get(keys, None).await? {
+            if item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == META) {
+                campaign = Some(from_item::<Campaign>(&item)?);
+            } else {
+                let number =
+                    |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok());
+                tally.count += number("count").unwrap_or(0);
+                tally.amount += number("amount").unwrap_or(0);
             }
-            request = output.unprocessed_keys().and_then(|u| u.get(&self.table)).cloned();
         }
         Ok(campaign.map(|c| (c, tally)))
     }

@@ -557,29 +557,16 @@ impl Store {
     /// Comment counts of many posts in one `BatchGetItem` per hundred; unknown posts count 0.
     pub async fn comment_counts(&self, slugs: &[Slug]) -> Result<HashMap<String, u64>, ApiError> {
         let mut counts: HashMap<String, u64> = slugs.iter().map(|slug| (slug.to_string(), 0)).collect();
-        for chunk in slugs.chunks(100) {
-            let mut unique: Vec<&Slug> = chunk.iter().collect();
-            unique.sort();
-            unique.dedup();
-            let keys: Vec<_> = unique.iter().map(|slug| key(&pk(slug), META)).collect();
-            let mut request = Some(build(
-                aws_sdk_dynamodb::types::KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .projection_expression("slug, comment_count, deleted")
-                    .build(),
-            ));
-            while let Some(keys) = request.take() {
-                let output =
-                    self.client.batch_get_item().request_items(&self.table, keys).send().await.map_err(sdk_error)?;
-                for item in output.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
-                    let deleted = item.get("deleted").and_then(|d| d.as_bool().ok()).copied().unwrap_or(false);
-                    let slug = item.get("slug").and_then(|v| v.as_s().ok());
-                    let count = item.get("comment_count").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok());
-                    if let (false, Some(slug), Some(count)) = (deleted, slug, count) {
-                        counts.insert(slug.clone(), count);
-                    }
-                }
-                request = output.unprocessed_keys().and_then(|u| u.get(&self.table)).cloned();
+        let mut unique: Vec<&Slug> = slugs.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let keys = unique.iter().map(|slug| key(&pk(slug), META)).collect();
+        for item in self.batch_get(keys, Some("slug, comment_count, deleted")).await? {
+            let deleted = item.get("deleted").and_then(|d| d.as_bool().ok()).copied().unwrap_or(false);
+            let slug = item.get("slug").and_then(|v| v.as_s().ok());
+            let count = item.get("comment_count").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok());
+            if let (false, Some(slug), Some(count)) = (deleted, slug, count) {
+                counts.insert(slug.clone(), count);
             }
         }
         Ok(counts)

@@ -161,6 +161,30 @@ impl Store {
 }
 
 impl Store {
+    /// Reads items by key with `BatchGetItem`, a hundred keys a call, following the
+    /// keys DynamoDB leaves unprocessed; missing items are simply absent.
+    pub(crate) async fn batch_get(
+        &self,
+        keys: Vec<HashMap<String, AttributeValue>>,
+        projection: Option<&str>,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, ApiError> {
+        let mut items = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
+            let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                .set_keys(Some(chunk.to_vec()))
+                .set_projection_expression(projection.map(str::to_owned))
+                .build();
+            let mut request = Some(build(request));
+            while let Some(keys) = request.take() {
+                let output =
+                    self.client.batch_get_item().request_items(&self.table, keys).send().await.map_err(sdk_error)?;
+                items.extend(output.responses().and_then(|r| r.get(&self.table)).into_iter().flatten().cloned());
+                request = output.unprocessed_keys().and_then(|u| u.get(&self.table)).cloned();
+            }
+        }
+        Ok(items)
+    }
+
     /// One write in the client's rate window for this minute (by hashed IP, expiring):
     /// its condition fails once the client has made `max` writes this minute.
     pub(crate) fn rate_window(&self, client: &str, max: u32, now: crate::time::Timestamp) -> TransactWriteItem {

@@ -4,9 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, TransactWriteItem, Update, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest};
 use serde::{Deserialize, Serialize};
 
 use super::{Cursor, GSI1, Store, build, corrupt, from_item, key, s, sdk_error, to_item};
@@ -444,19 +442,11 @@ impl Store {
     /// Post summaries for `slugs`, in that order, skipping any deleted meanwhile.
     async fn posts_by_slug(&self, slugs: &[String]) -> Result<Vec<Post>, ApiError> {
         let mut found: HashMap<String, Post> = HashMap::new();
-        for chunk in slugs.chunks(100) {
-            let keys: Vec<_> = chunk.iter().map(|slug| key(&format!("POST#{slug}"), META)).collect();
-            let mut request = Some(build(KeysAndAttributes::builder().set_keys(Some(keys)).build()));
-            while let Some(keys) = request.take() {
-                let output =
-                    self.client.batch_get_item().request_items(&self.table, keys).send().await.map_err(sdk_error)?;
-                for item in output.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
-                    let meta: MetaItem = from_item(item)?;
-                    if !meta.deleted {
-                        found.insert(meta.slug.clone(), meta.into_post(String::new())?);
-                    }
-                }
-                request = output.unprocessed_keys().and_then(|u| u.get(&self.table)).cloned();
+        let keys = slugs.iter().map(|slug| key(&format!("POST#{slug}"), META)).collect();
+        for item in self.batch_get(keys, None).await? {
+            let meta: MetaItem = from_item(&item)?;
+            if !meta.deleted {
+                found.insert(meta.slug.clone(), meta.into_post(String::new())?);
             }
         }
         Ok(slugs.iter().filter_map(|slug| found.remove(slug)).collect())
