@@ -58,10 +58,11 @@ pub fn normalise_email(email: &Email) -> String {
     format!("{local}@{domain}")
 }
 
-/// The key a person's signups are stored under: a hash of the normalised address, so
-/// uniqueness lives in the key and the key does not show the address.
-pub fn signer_key(email: &Email) -> String {
-    crate::config::sha256_hex(format!("email:{}", normalise_email(email)).as_bytes())
+/// The key a person's signups are stored under: a salted hash of the normalised address,
+/// so uniqueness lives in the key, and a key (which public list cursors carry) cannot be
+/// matched against a guessed address without the deployment's secret.
+pub fn signer_key(email: &Email, salt: &str) -> String {
+    crate::config::sha256_hex(format!("{salt}|email:{}", normalise_email(email)).as_bytes())
 }
 
 /// A new petition, from `POST /petitions`.

@@ -22,8 +22,9 @@ pub struct Config {
     pub moderation: Moderation,
     /// Writes one client (by hashed IP) may make per minute.
     pub writes_per_minute: u32,
-    /// Secret mixed into client-IP hashes (which also rotate daily), so a stored hash
-    /// cannot be turned back into an address by hashing all of them.
+    /// Secret mixed into client-IP hashes (which also rotate daily) and signers' email
+    /// hashes, so a stored hash cannot be matched by hashing guessed addresses. Keep it
+    /// stable: signups are deduplicated by the email hash it salts.
     pub ip_hash_salt: String,
     /// Deadline of one attempt of a store call; calls retry up to three attempts within
     /// [`Config::store_call_deadline`]. DynamoDB answers in milliseconds; DynamoDB Local

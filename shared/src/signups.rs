@@ -71,7 +71,7 @@ pub async fn signup(app: &App, req: &Request, kind: Kind) -> Result<Response<Bod
         )));
     }
     let signup = NewSignup::from_json(json_object(req, MAX_BODY)?, kind)?;
-    let email_hash = signer_key(&signup.email);
+    let email_hash = signer_key(&signup.email, &app.config.ip_hash_salt);
     let token = random_token();
     let client = client_hash(&app.config, req, now);
     let outcome = app

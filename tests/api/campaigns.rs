@@ -85,6 +85,13 @@ async fn a_reader_signs_confirms_and_counts_exactly_once() {
     assert_eq!(signers["items"][0]["name"], "Ji-woo");
     assert_eq!(signers["items"][0]["country"], "Korea");
     assert!(!signers.to_string().contains('@'), "no email in public lists");
+    let unsalted = shared::config::sha256_hex(b"email:jiwoo@gmail.com");
+    let cursor =
+        app.get("/petitions/free-them/signatures?limit=1").await.body["next_cursor"].as_str().unwrap().to_owned();
+    use base64::Engine;
+    let decoded = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).unwrap()).unwrap();
+    assert!(decoded.contains("SIGNUP#"), "{decoded}");
+    assert!(!decoded.contains(&unsalted), "cursors carry no guessable email hash: {decoded}");
 }
 
 #[tokio::test]
@@ -276,7 +283,8 @@ async fn an_unconfirmed_signup_expires_after_a_week() {
     sign(&app, "week", "Slow", "slow@example.org", false).await;
     let token = token_of(&link_for(&app, "slow@example.org"));
     // Move the pending signup's expiry into the past, as a week's wait would.
-    let key = shared::campaign::signer_key(&shared::comment::Email::parse("slow@example.org").unwrap());
+    let salt = &app.stack.app.config.ip_hash_salt;
+    let key = shared::campaign::signer_key(&shared::comment::Email::parse("slow@example.org").unwrap(), salt);
     let store = &app.stack.app.store;
     store
         .client()

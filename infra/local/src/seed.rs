@@ -237,7 +237,7 @@ one family's way out."
                 amount: (kind == Kind::Pledge).then_some(3),
                 public: *public,
             };
-            let hash = signer_key(&email);
+            let hash = signer_key(&email, &app.config.ip_hash_salt);
             let token = shared::auth::random_token();
             let token_hash = sha256_hex(token.as_bytes());
             app.store.add_signup(kind, slug, &hash, &signup, &token_hash, "seed", u32::MAX, now).await?;
