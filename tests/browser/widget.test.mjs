@@ -24,7 +24,7 @@ before(async () => {
   assert.ok(BIN, 'LOCAL_STACK_BIN names the local stack binary (make test sets it)');
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  stack = spawn(BIN, [], { env: { ...process.env, PORT: String(port), ADMIN_TOKEN: 'browser-admin' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  stack = spawn(BIN, [], { env: { ...process.env, PORT: String(port), ADMIN_TOKEN: 'browser-admin', WRITES_PER_MINUTE: '1000' }, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     let out = '';
     stack.stdout.on('data', (d) => { out += d; if (out.includes('Ctrl-C')) resolve(); });
@@ -91,6 +91,25 @@ test('a reader comments and replies, and sees the reply nested', async () => {
   await reply.waitFor();
   assert.equal(await reply.getAttribute('style'), '--depth:1');
   assert.equal(await mine.getByRole('button', { name: 'Edit' }).count(), 1, 'the author may edit within the window');
+  await page.context().close();
+});
+
+test('a reader fixes a typo, then deletes the comment, with the token kept in the browser', async () => {
+  const page = await blog();
+  const form = page.locator(`${recent} section.rally-comments > form`);
+  await form.getByLabel('Name', { exact: true }).fill('Typo reader');
+  await form.getByLabel('Comment', { exact: true }).fill('Teh petition is open');
+  await form.getByRole('button', { name: 'Post comment' }).click();
+  const mine = page.locator(`${recent} .rally-c`, { hasText: 'Typo reader' });
+  await mine.waitFor();
+  await page.reload();
+  await mine.getByRole('button', { name: 'Edit' }).click();
+  const edit = mine.locator('form');
+  await edit.getByLabel('Comment', { exact: true }).fill('The petition is open');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await page.locator(`${recent} .rally-c`, { hasText: 'The petition is open' }).waitFor();
+  await page.locator(`${recent} .rally-c`, { hasText: 'Typo reader' }).getByRole('button', { name: 'Delete' }).click();
+  await page.locator(`${recent} .rally-c`, { hasText: 'Typo reader' }).waitFor({ state: 'detached' });
   await page.context().close();
 });
 

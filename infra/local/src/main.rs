@@ -35,7 +35,11 @@ async fn run() -> Result<(), String> {
     };
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| format!("rally-local-{}", std::process::id()));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("port {port}: {e}"))?;
-    let stack = start(Config::local(&table, &endpoint, &admin_token), &template, listener).await?;
+    let mut config = Config::local(&table, &endpoint, &admin_token);
+    if let Some(limit) = std::env::var("WRITES_PER_MINUTE").ok().filter(|v| !v.is_empty()) {
+        config.writes_per_minute = limit.parse().map_err(|_| format!("WRITES_PER_MINUTE={limit} is not a number"))?;
+    }
+    let stack = start(config, &template, listener).await?;
     let seeded = seed::seed(&stack.app).await.map_err(|e| format!("seeding the demo: {e}"))?;
 
     println!("\nRally local stack");
