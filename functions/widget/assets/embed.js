@@ -116,6 +116,7 @@
   function ago(iso) {
     var s = (Date.now() - Date.parse(iso)) / 1000;
     if (s < 45) return t('now');
+    if (s > 30 * 86400) return new Date(iso).toLocaleDateString(lang, { year: 'numeric', month: 'short', day: 'numeric' });
     var units = [[86400, 'd'], [3600, 'h'], [60, 'm']];
     for (var i = 0; i < units.length; i++) if (s >= units[i][0]) return Math.floor(s / units[i][0]) + t(units[i][1]) + t('ago');
     return Math.floor(s) + t('s') + t('ago');
