@@ -163,6 +163,7 @@ pub async fn seed_comments(app: &App) -> Result<usize, ApiError> {
                         body_hash: String::new(),
                         writes_per_minute: 0,
                         now: start + ::time::Duration::minutes(37 * i as i64),
+                        numbered: None,
                     },
                 )
                 .await?;

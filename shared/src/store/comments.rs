@@ -138,6 +138,9 @@ pub struct NewCommentContext {
     pub body_hash: String,
     pub writes_per_minute: u32,
     pub now: Timestamp,
+    /// The post's count of numbered comments as the caller read it, for the first try of
+    /// a top-level comment; later tries read it again.
+    pub numbered: Option<u64>,
 }
 
 impl Store {
@@ -148,6 +151,7 @@ impl Store {
     /// with the next number.
     pub async fn add_comment(&self, slug: &Slug, new: NewCommentContext) -> Result<Comment, ApiError> {
         let partition = pk(slug);
+        let mut known = new.numbered;
         for _ in 0..NUMBER_ATTEMPTS {
             let mut items = Vec::with_capacity(6);
             let (sk, depth, number, parent_path) = match &new.parent_id {
@@ -165,7 +169,10 @@ impl Store {
                     (format!("{}#{}", parent.path, new.id), parent.depth + 1, None, Some(parent.path))
                 }
                 None => {
-                    let taken = self.top_level_count(slug).await?;
+                    let taken = match known.take() {
+                        Some(numbered) => numbered,
+                        None => self.top_level_count(slug).await?,
+                    };
                     (format!("C#{:0width$}", taken + 1, width = NUMBER_WIDTH), 0, Some(taken + 1), None)
                 }
             };

@@ -52,6 +52,9 @@ struct MetaItem {
     created_at: String,
     updated_at: String,
     version: u64,
+    /// How many top-level comments have taken a number; kept by the comments store.
+    #[serde(default, skip_serializing)]
+    top_level_count: u64,
     /// Set by a delete that has not finished purging the post's comments.
     #[serde(default)]
     deleted: bool,
@@ -77,6 +80,7 @@ impl MetaItem {
             created_at: t::format(post.created_at),
             updated_at: t::format(post.updated_at),
             version: post.version,
+            top_level_count: 0,
             deleted: false,
         }
     }
@@ -220,6 +224,27 @@ impl Store {
             .map_err(sdk_error)?;
         match output.item().map(from_item::<MetaItem>).transpose()? {
             Some(meta) if !meta.deleted => Ok(Some(meta.into_post(String::new())?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The post, and how many top-level comments it has numbered, read consistently: what
+    /// a new comment needs to check the window and take the next number, in one read.
+    pub async fn post_for_comment(&self, slug: &Slug) -> Result<Option<(Post, u64)>, ApiError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&pk(slug), META)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        match output.item().map(from_item::<MetaItem>).transpose()? {
+            Some(meta) if !meta.deleted => {
+                let numbered = meta.top_level_count;
+                Ok(Some((meta.into_post(String::new())?, numbered)))
+            }
             _ => Ok(None),
         }
     }

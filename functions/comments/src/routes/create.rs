@@ -14,7 +14,11 @@ use shared::{ApiError, App, markdown, time};
 pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = super::slug(req)?;
     let now = time::now();
-    let post = super::post(app, &slug).await?;
+    let (post, numbered) = app
+        .store
+        .post_for_comment(&slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no post named '{slug}'")))?;
     let window = post.comment_window(now);
     if !window.open {
         return Err(ApiError::CommentsClosed { days: window.days.unwrap_or_default() });
@@ -56,6 +60,7 @@ pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError
                 client: (!is_post_author).then(|| client_hash(&app.config, req, now)),
                 writes_per_minute: app.config.writes_per_minute,
                 now,
+                numbered: Some(numbered),
             },
         )
         .await?;
