@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use serde::{Deserialize, Serialize};
 
 use super::posts::META;
-use super::{Cursor, GSI1, Store, Transaction, build, from_item, key, n, s, sdk_error, to_item};
+use super::{Store, Transaction, build, from_item, key, n, s, sdk_error, to_item};
 use crate::campaign::{CONSENT_TEXT, CONSENT_VERSION, Kind, NewSignup};
 use crate::error::ApiError;
 use crate::http::Page;
@@ -28,7 +28,6 @@ pub const PENDING_SECS: i64 = 7 * 24 * 3600;
 /// A repeat signup re-sends its mail at most this often.
 pub const RESEND_SECS: i64 = 3600;
 const COUNTER: &str = "#COUNT";
-const SIGNER_KEYS: [&str; 4] = ["PK", "SK", "GSI1PK", "GSI1SK"];
 
 /// A petition or pledge as stored; the fields of the other kind are `None`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -179,14 +178,7 @@ impl Store {
 
     /// A campaign without its tally: one `GetItem`, for the writes that need no count.
     pub async fn campaign_only(&self, kind: Kind, slug: &Slug) -> Result<Option<Campaign>, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&campaign_pk(kind, slug), META)))
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let output = self.get_by_key(&campaign_pk(kind, slug), META, false).await?;
         output.item().map(from_item).transpose()
     }
 
@@ -315,25 +307,9 @@ impl Store {
     /// The signup a token names, unless either is gone or expired (TTL deletes late).
     async fn by_token(&self, token_hash: &str, now: Timestamp) -> Result<(Kind, Slug, Signup), ApiError> {
         let unknown = || ApiError::NotFound("this link is unknown or has expired".into());
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&token_pk(token_hash), META)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let output = self.get_by_key(&token_pk(token_hash), META, true).await?;
         let token: TokenItem = output.item().map(from_item).transpose()?.ok_or_else(unknown)?;
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&token.signup_pk, &token.signup_sk)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let output = self.get_by_key(&token.signup_pk, &token.signup_sk, true).await?;
         let signup: Signup = output.item().map(from_item).transpose()?.ok_or_else(unknown)?;
         if signup.status == "pending" && signup.expires_at.is_some_and(|at| at < now.unix_timestamp()) {
             return Err(unknown());
@@ -434,23 +410,9 @@ impl Store {
         page: &Page,
     ) -> Result<(Vec<Signup>, Option<String>), ApiError> {
         let partition = signers_pk(kind, slug);
-        let start =
-            page.cursor.as_deref().map(|raw| Cursor::decode(raw, &SIGNER_KEYS, ("GSI1PK", &partition))).transpose()?;
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("GSI1PK = :pk")
-            .expression_attribute_values(":pk", s(&partition))
-            .scan_index_forward(false)
-            .limit(page.limit as i32)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let signers = output.items().iter().map(from_item).collect::<Result<_, _>>()?;
-        Ok((signers, Cursor::encode(output.last_evaluated_key())))
+        let (items, next) = self.gsi1_page(&partition, page, true).await?;
+        let signers = items.iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok((signers, next))
     }
 
     /// Every confirmed signup, for the admin export: each shard, every page.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::posts::{META, pk};
-use super::{Cursor, GSI1, Store, Transaction, build, from_item, key, n, s, sdk_error, to_item};
+use super::{Cursor, Store, Transaction, build, from_item, key, n, s, sdk_error, to_item};
 use crate::comment::{CommentId, EDIT_WINDOW_SECS, MAX_DEPTH};
 use crate::error::ApiError;
 use crate::http::Page;
@@ -21,7 +21,6 @@ use crate::time::{self as t, Timestamp};
 
 const PENDING: &str = "PENDING";
 const THREAD_KEYS: [&str; 2] = ["PK", "SK"];
-const QUEUE_KEYS: [&str; 4] = ["PK", "SK", "GSI1PK", "GSI1SK"];
 /// Top-level numbers are padded so they sort as strings: room for 99,999,999 comments.
 const NUMBER_WIDTH: usize = 8;
 /// How often a top-level comment retries when another took its number first.
@@ -297,16 +296,7 @@ impl Store {
     }
 
     async fn top_level_count(&self, slug: &Slug) -> Result<u64, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&pk(slug), META)))
-            .projection_expression("top_level_count, deleted")
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let output = self.get_by_key(&pk(slug), META, true).await?;
         let item = output.item().ok_or_else(|| ApiError::NotFound(format!("no post named '{slug}'")))?;
         if item.get("deleted").and_then(|d| d.as_bool().ok()).copied().unwrap_or(false) {
             return Err(ApiError::NotFound(format!("no post named '{slug}'")));
@@ -315,30 +305,14 @@ impl Store {
     }
 
     async fn pointer(&self, id: &str) -> Result<Option<Pointer>, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&pointer_pk(id), META)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let output = self.get_by_key(&pointer_pk(id), META, true).await?;
         output.item().map(from_item).transpose()
     }
 
     /// A comment by id, wherever it is.
     pub async fn comment(&self, id: &CommentId) -> Result<Option<Comment>, ApiError> {
         let Some(pointer) = self.pointer(id.as_ref()).await? else { return Ok(None) };
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&format!("POST#{}", pointer.post), &pointer.path)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let output = self.get_by_key(&format!("POST#{}", pointer.post), &pointer.path, true).await?;
         output.item().map(from_item).transpose()
     }
 
@@ -490,22 +464,9 @@ impl Store {
 
     /// The moderation queue, oldest first.
     pub async fn pending_comments(&self, page: &Page) -> Result<(Vec<Comment>, Option<String>), ApiError> {
-        let start =
-            page.cursor.as_deref().map(|raw| Cursor::decode(raw, &QUEUE_KEYS, ("GSI1PK", PENDING))).transpose()?;
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("GSI1PK = :pending")
-            .expression_attribute_values(":pending", s(PENDING))
-            .limit(page.limit as i32)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let comments = output.items().iter().map(from_item).collect::<Result<_, _>>()?;
-        Ok((comments, Cursor::encode(output.last_evaluated_key())))
+        let (items, next) = self.gsi1_page(PENDING, page, false).await?;
+        let comments = items.iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok((comments, next))
     }
 
     /// Moves a comment to `status` (approve or spam), keeping the post's count exact and
@@ -550,14 +511,7 @@ impl Store {
 
     /// Whether a commenter (by hashed email) has had a comment approved.
     pub async fn known_commenter(&self, email_hash: &str) -> Result<bool, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&format!("COMMENTER#{email_hash}"), META)))
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let output = self.get_by_key(&format!("COMMENTER#{email_hash}"), META, false).await?;
         Ok(output.item().is_some())
     }
 

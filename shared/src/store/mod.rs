@@ -161,6 +161,49 @@ impl Store {
 }
 
 impl Store {
+    /// One `GetItem` by key; `consistent` where a write that just happened must be seen.
+    pub(crate) async fn get_by_key(
+        &self,
+        pk: &str,
+        sk: &str,
+        consistent: bool,
+    ) -> Result<aws_sdk_dynamodb::operation::get_item::GetItemOutput, ApiError> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(sdk_error)
+    }
+
+    /// One page of a `GSI1` partition, resuming from `page.cursor` (which must belong to
+    /// that partition), with the cursor of the next page.
+    pub(crate) async fn gsi1_page(
+        &self,
+        partition: &str,
+        page: &crate::http::Page,
+        newest_first: bool,
+    ) -> Result<(Vec<HashMap<String, AttributeValue>>, Option<String>), ApiError> {
+        const KEYS: [&str; 4] = ["PK", "SK", "GSI1PK", "GSI1SK"];
+        let start = page.cursor.as_deref().map(|raw| Cursor::decode(raw, &KEYS, ("GSI1PK", partition))).transpose()?;
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("GSI1PK = :pk")
+            .expression_attribute_values(":pk", s(partition))
+            .scan_index_forward(!newest_first)
+            .limit(page.limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok((output.items().to_vec(), Cursor::encode(output.last_evaluated_key())))
+    }
+
     /// Reads items by key with `BatchGetItem`, a hundred keys a call, following the
     /// keys DynamoDB leaves unprocessed; missing items are simply absent.
     pub(crate) async fn batch_get(

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest};
 use serde::{Deserialize, Serialize};
 
-use super::{Cursor, GSI1, Store, build, corrupt, from_item, key, s, sdk_error, to_item};
+use super::{GSI1, Store, build, corrupt, from_item, key, s, sdk_error, to_item};
 use crate::error::ApiError;
 use crate::http::Page;
 use crate::post::{Post, PostFields, Slug, Tag};
@@ -17,7 +17,6 @@ pub(crate) const META: &str = "#META";
 const BODY: &str = "#BODY";
 const TAG: &str = "#TAG#";
 const ALL_POSTS: &str = "POSTS";
-const GSI1_KEYS: [&str; 4] = ["PK", "SK", "GSI1PK", "GSI1SK"];
 /// How many of each tag's newest posts are weighed when looking for related posts.
 const RELATED_CANDIDATES_PER_TAG: i32 = 100;
 
@@ -214,14 +213,7 @@ impl Store {
 
     /// The post without its body: one `GetItem` of its `#META`.
     pub async fn get_post_summary(&self, slug: &Slug) -> Result<Option<Post>, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&pk(slug), META)))
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let output = self.get_by_key(&pk(slug), META, false).await?;
         match output.item().map(from_item::<MetaItem>).transpose()? {
             Some(meta) if !meta.deleted => Ok(Some(meta.into_post(String::new())?)),
             _ => Ok(None),
@@ -231,15 +223,7 @@ impl Store {
     /// The post, and how many top-level comments it has numbered, read consistently: what
     /// a new comment needs to check the window and take the next number, in one read.
     pub async fn post_for_comment(&self, slug: &Slug) -> Result<Option<(Post, u64)>, ApiError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&pk(slug), META)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let output = self.get_by_key(&pk(slug), META, true).await?;
         match output.item().map(from_item::<MetaItem>).transpose()? {
             Some(meta) if !meta.deleted => {
                 let numbered = meta.top_level_count;
@@ -310,15 +294,7 @@ impl Store {
     /// a delete interrupted during the purge is finished by the next one.
     pub async fn delete_post(&self, slug: &Slug) -> Result<(), ApiError> {
         let partition = pk(slug);
-        let meta = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&partition, META)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let meta = self.get_by_key(&partition, META, true).await?;
         let meta: MetaItem = match meta.item() {
             Some(item) => from_item(item)?,
             None => return Err(not_found(slug)),
@@ -402,34 +378,17 @@ impl Store {
     /// (plus one `BatchGetItem` for a tag, whose items point at the posts).
     pub async fn list_posts(&self, page: &Page, tag: Option<&Tag>) -> Result<(Vec<Post>, Option<String>), ApiError> {
         let partition = tag.map_or_else(|| ALL_POSTS.to_owned(), tag_pk);
-        let start =
-            page.cursor.as_deref().map(|raw| Cursor::decode(raw, &GSI1_KEYS, ("GSI1PK", &partition))).transpose()?;
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("GSI1PK = :pk")
-            .expression_attribute_values(":pk", s(&partition))
-            .scan_index_forward(false)
-            .limit(page.limit as i32)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let next = Cursor::encode(output.last_evaluated_key());
+        let (items, next) = self.gsi1_page(&partition, page, true).await?;
         let posts = match tag {
-            None => output
-                .items()
+            None => items
                 .iter()
                 .map(|item| from_item::<MetaItem>(item)?.into_post(String::new()))
                 .collect::<Result<_, _>>()?,
             Some(_) => {
-                let slugs = output.items().iter().map(|item| Ok(from_item::<TagItem>(item)?.slug)).collect::<Result<
-                    Vec<_>,
-                    ApiError,
-                >>(
-                )?;
+                let slugs = items
+                    .iter()
+                    .map(|item| Ok(from_item::<TagItem>(item)?.slug))
+                    .collect::<Result<Vec<_>, ApiError>>()?;
                 self.posts_by_slug(&slugs).await?
             }
         };
