@@ -6,6 +6,7 @@
 //! tests.
 
 pub mod auth;
+pub mod aws;
 pub mod campaign;
 pub mod comment;
 pub mod config;
@@ -45,15 +46,13 @@ impl App {
     }
 }
 
-/// JSON logs for CloudWatch; `RUST_LOG` picks the level (default `info`).
+/// JSON logs for CloudWatch; `RUST_LOG` picks the level (`error`, `warn`, `info`,
+/// `debug`, `trace`; default `info`). A level, not per-module directives: the filter
+/// language would bring a regex engine into every binary.
 pub fn init_tracing() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .without_time()
-        .init();
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|value| value.trim().parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::INFO);
+    tracing_subscriber::fmt().json().with_max_level(level).with_current_span(false).without_time().init();
 }

@@ -63,8 +63,13 @@ impl Ses {
             .ok()
             .filter(|s| !s.trim().is_empty())
             .ok_or(crate::config::ConfigError::Missing("MAIL_SENDER"))?;
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
-        Ok(Self { client: aws_sdk_sesv2::Client::new(&config), from })
+        let config = aws_sdk_sesv2::Config::builder()
+            .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
+            .region(crate::aws::region())
+            .credentials_provider(crate::aws::credentials())
+            .http_client(crate::aws::http_client())
+            .build();
+        Ok(Self { client: aws_sdk_sesv2::Client::from_conf(config), from })
     }
 }
 

@@ -28,11 +28,10 @@ mod posts;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
@@ -61,24 +60,30 @@ impl Store {
     /// Builds the DynamoDB client once per process. Every call has a deadline, so a
     /// stalled store answers 503 instead of holding a Lambda to its time limit.
     pub async fn connect(config: &Config) -> Self {
+        Self::new(Client::from_conf(Self::client_config(config).build()), &config.table_name)
+    }
+
+    /// The client configuration [`Store::connect`] uses, for callers that add to it (the
+    /// benchmark adds an interceptor that reads consumed capacity).
+    pub fn client_config(config: &Config) -> aws_sdk_dynamodb::config::Builder {
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(1))
             .operation_attempt_timeout(config.store_attempt_deadline)
             .operation_timeout(config.store_call_deadline)
             .build();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        let builder = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(crate::aws::region())
+            .http_client(crate::aws::http_client())
             .timeout_config(timeouts)
             .retry_config(RetryConfig::standard().with_max_attempts(3));
-        if let Some(endpoint) = &config.dynamodb_endpoint {
-            // DynamoDB Local accepts any credentials; fixing them (and the region) keeps
-            // the local stack from looking for an AWS profile or instance metadata.
-            let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
-            loader = loader
+        match &config.dynamodb_endpoint {
+            // DynamoDB Local accepts any credentials.
+            Some(endpoint) => builder
                 .endpoint_url(endpoint)
-                .region(Region::new(region))
-                .credentials_provider(Credentials::new("local", "local", None, None, "local"));
+                .credentials_provider(Credentials::new("local", "local", None, None, "local")),
+            None => builder.credentials_provider(crate::aws::credentials()),
         }
-        Self::new(Client::new(&loader.load().await), &config.table_name)
     }
 
     pub fn new(client: Client, table: &str) -> Self {
