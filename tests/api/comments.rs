@@ -536,3 +536,78 @@ async fn no_public_response_reveals_an_email() {
         assert!(!body.contains(EMAIL) && !body.contains("reader.private") && !body.contains(&hash), "{body}");
     }
 }
+
+/// Rewrites a comment's stored HTML behind the API's back (no thread version change).
+async fn rewrite_html_directly(app: &TestApp, slug: &str, id: &str, html: &str) {
+    let store = &app.stack.app.store;
+    let s = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.to_owned());
+    let pointer = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key("PK", s(&format!("COMMENT#{id}")))
+        .key("SK", s("#META"))
+        .send()
+        .await
+        .unwrap();
+    let path = pointer.item().unwrap()["path"].as_s().unwrap().clone();
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key("PK", s(&format!("POST#{slug}")))
+        .key("SK", s(&path))
+        .update_expression("SET body_html = :h")
+        .expression_attribute_values(":h", s(html))
+        .send()
+        .await
+        .unwrap();
+}
+
+fn bodies(thread: &Value) -> Vec<String> {
+    thread["items"].as_array().unwrap().iter().map(|c| c["body_html"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_thread_page_is_reused_until_a_write_changes_the_thread() {
+    let app = TestApp::spawn_with(|config| {
+        config.writes_per_minute = 10_000;
+        config.moderation = Moderation { max_links: Some(0), hold_first_time: false };
+    })
+    .await;
+    open_post(&app, "cached").await;
+    let (first, token) = given_comment(&app, "cached", "Ji-woo", "first", None).await;
+    assert_eq!(bodies(&thread(&app, "cached", "").await), ["<p>first</p>\n"]);
+
+    // A change the thread's version does not know of is not seen: the page came from
+    // the function's memory, not from a new Query.
+    rewrite_html_directly(&app, "cached", &first, "<p>changed underneath</p>\n").await;
+    assert_eq!(bodies(&thread(&app, "cached", "").await), ["<p>first</p>\n"]);
+    // Another page of the same thread is its own entry, read fresh.
+    assert_eq!(bodies(&thread(&app, "cached", "?limit=1").await), ["<p>changed underneath</p>\n"]);
+
+    // Every write that changes the thread is seen by the very next read.
+    given_comment(&app, "cached", "Min-jun", "second", None).await;
+    assert_eq!(bodies(&thread(&app, "cached", "").await), ["<p>changed underneath</p>\n", "<p>second</p>\n"]);
+
+    let path = format!("/posts/cached/comments/{first}");
+    let edit = app.http.put(app.url(&path)).header("x-edit-token", &token).json(&json!({"body": "edited"}));
+    assert_eq!(app.send(edit).await.status, StatusCode::OK);
+    assert_eq!(bodies(&thread(&app, "cached", "").await), ["<p>edited</p>\n", "<p>second</p>\n"]);
+
+    let held = comment(&app, "cached", json!({"author": "Spammer", "body": "see https://spam.example"})).await;
+    assert_eq!(held.status, StatusCode::ACCEPTED);
+    let held = held.body["comment"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(thread(&app, "cached", "").await["items"].as_array().unwrap().len(), 2);
+    let approve = app.send(app.admin(Method::POST, &format!("/admin/comments/{held}/approve"))).await;
+    assert_eq!(approve.status, StatusCode::OK);
+    assert_eq!(authors(&thread(&app, "cached", "").await), ["Ji-woo", "Min-jun", "Spammer"]);
+
+    let spam = app.send(app.admin(Method::POST, &format!("/admin/comments/{held}/spam"))).await;
+    assert_eq!(spam.status, StatusCode::OK);
+    assert_eq!(authors(&thread(&app, "cached", "").await), ["Ji-woo", "Min-jun"]);
+
+    let delete = app.http.delete(app.url(&path)).header("x-edit-token", &token);
+    assert_eq!(app.send(delete).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(authors(&thread(&app, "cached", "").await), ["Min-jun"]);
+}

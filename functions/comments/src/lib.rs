@@ -1,6 +1,7 @@
 //! The comments function: every route of the Comments section of `api.md`.
 
 mod routes;
+mod thread_cache;
 
 use lambda_http::{Body, Request, Response};
 use shared::http::{finish, route_key, unknown_route};

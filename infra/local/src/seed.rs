@@ -138,7 +138,7 @@ pub async fn seed_comments(app: &App) -> Result<usize, ApiError> {
         ("families-still-held-at-the-border", RECENT_THREAD, time::now() - ::time::Duration::days(2)),
     ] {
         let slug = Slug::parse(slug).expect("demo slugs are valid");
-        if !app.store.thread(&slug, &page, shared::store::ThreadSort::Oldest).await?.0.is_empty() {
+        if !app.store.thread(&slug, &page, shared::store::ThreadSort::Oldest, false).await?.0.is_empty() {
             continue;
         }
         let mut ids: Vec<CommentId> = Vec::new();

@@ -180,17 +180,22 @@ impl Store {
                 .table_name(&self.table)
                 .set_key(Some(key(&partition, META)))
                 .expression_attribute_values(":inc", n(counted))
-                .expression_attribute_values(":false", AttributeValue::Bool(false));
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
+                .expression_attribute_values(":version", s(thread_version()));
             meta = match number {
                 Some(number) => meta
-                    .update_expression("SET comment_count = comment_count + :inc, top_level_count = :number")
+                    .update_expression(
+                        "SET comment_count = comment_count + :inc, top_level_count = :number, thread_version = :version",
+                    )
                     .condition_expression(
                         "deleted = :false AND (top_level_count = :taken OR (attribute_not_exists(top_level_count) AND :taken = :zero))",
                     )
                     .expression_attribute_values(":number", n(number))
                     .expression_attribute_values(":taken", n(number - 1))
                     .expression_attribute_values(":zero", n(0)),
-                None => meta.update_expression("SET comment_count = comment_count + :inc").condition_expression("deleted = :false"),
+                None => meta
+                    .update_expression("SET comment_count = comment_count + :inc, thread_version = :version")
+                    .condition_expression("deleted = :false"),
             };
             items.push(TransactWriteItem::builder().update(build(meta.build())).build());
 
@@ -318,11 +323,13 @@ impl Store {
 
     /// A page of a post's approved comments, threads kept together: oldest threads
     /// first, or newest threads first with each thread still parent-first.
+    /// `consistent` where the page is kept under the thread version read just before.
     pub async fn thread(
         &self,
         slug: &Slug,
         page: &Page,
         sort: ThreadSort,
+        consistent: bool,
     ) -> Result<(Vec<Comment>, Option<String>), ApiError> {
         let partition = pk(slug);
         let mut start =
@@ -342,6 +349,7 @@ impl Store {
                 .expression_attribute_values(":last", s("C$"))
                 .expression_attribute_values(":approved", s("approved"))
                 .scan_index_forward(sort == ThreadSort::Oldest)
+                .consistent_read(consistent)
                 .limit(page.limit as i32)
                 .set_exclusive_start_key(start.take())
                 .send()
@@ -382,30 +390,36 @@ impl Store {
         now: Timestamp,
     ) -> Result<Comment, ApiError> {
         let cutoff = t::format(now - time::Duration::seconds(EDIT_WINDOW_SECS));
-        let output = self
-            .client
-            .update_item()
+        let edited_at = t::format(now);
+        let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(&comment.pk, &comment.sk)))
             .update_expression("SET body = :body, body_html = :html, edited_at = :now")
             .condition_expression("deleted = :false AND created_at > :cutoff")
             .expression_attribute_values(":body", s(body))
             .expression_attribute_values(":html", s(body_html))
-            .expression_attribute_values(":now", s(t::format(now)))
+            .expression_attribute_values(":now", s(&edited_at))
             .expression_attribute_values(":false", AttributeValue::Bool(false))
             .expression_attribute_values(":cutoff", s(cutoff))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .send()
-            .await;
-        match output {
-            Ok(output) => {
-                from_item(output.attributes().ok_or_else(|| ApiError::Internal("no attributes returned".into()))?)
-            }
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Err(too_late())
-            }
-            Err(err) => Err(sdk_error(err)),
-        }
+            .build();
+        // The thread shows the new body: its version changes in the same step.
+        let meta = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&comment.pk, META)))
+            .update_expression("SET thread_version = :version")
+            .expression_attribute_values(":version", s(thread_version()))
+            .build();
+        let items = vec![
+            TransactWriteItem::builder().update(build(update)).build(),
+            TransactWriteItem::builder().update(build(meta)).build(),
+        ];
+        self.transact(items, too_late()).await?;
+        Ok(Comment {
+            body: body.to_owned(),
+            body_html: body_html.to_owned(),
+            edited_at: Some(edited_at),
+            ..comment.clone()
+        })
     }
 
     /// Removes a comment. One with replies stays as a `deleted` placeholder so its
@@ -417,7 +431,8 @@ impl Store {
         let meta = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(&comment.pk, META)))
-            .update_expression("SET comment_count = comment_count - :dec")
+            .update_expression("SET comment_count = comment_count - :dec, thread_version = :version")
+            .expression_attribute_values(":version", s(thread_version()))
             .expression_attribute_values(":dec", n(u64::from(counted)))
             .build();
         if comment.reply_count > 0 {
@@ -489,8 +504,9 @@ impl Store {
             let meta = Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(&comment.pk, META)))
-                .update_expression("SET comment_count = comment_count + :delta")
+                .update_expression("SET comment_count = comment_count + :delta, thread_version = :version")
                 .expression_attribute_values(":delta", n(delta))
+                .expression_attribute_values(":version", s(thread_version()))
                 .build();
             items.push(TransactWriteItem::builder().update(build(meta)).build());
         }
@@ -536,6 +552,11 @@ impl Store {
 
 fn to_value(status: CommentStatus) -> AttributeValue {
     serde_dynamo::to_attribute_value(status).expect("a status serialises")
+}
+
+/// A fresh thread version: any value that differs from every earlier one.
+fn thread_version() -> String {
+    ulid::Ulid::new().to_string()
 }
 
 fn too_late() -> ApiError {

@@ -54,6 +54,10 @@ struct MetaItem {
     /// How many top-level comments have taken a number; kept by the comments store.
     #[serde(default, skip_serializing)]
     top_level_count: u64,
+    /// Changed by every write that changes what the post's public thread shows (kept by
+    /// the comments store), so a reader may reuse a thread page it read at this version.
+    #[serde(default, skip_serializing)]
+    thread_version: Option<String>,
     /// Set by a delete that has not finished purging the post's comments.
     #[serde(default)]
     deleted: bool,
@@ -80,6 +84,7 @@ impl MetaItem {
             updated_at: t::format(post.updated_at),
             version: post.version,
             top_level_count: 0,
+            thread_version: None,
             deleted: false,
         }
     }
@@ -216,6 +221,19 @@ impl Store {
         let output = self.get_by_key(&pk(slug), META, false).await?;
         match output.item().map(from_item::<MetaItem>).transpose()? {
             Some(meta) if !meta.deleted => Ok(Some(meta.into_post(String::new())?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The post and its thread's version, read consistently: what a thread read needs to
+    /// know whether a page it has already read is still current.
+    pub async fn post_for_thread(&self, slug: &Slug) -> Result<Option<(Post, Option<String>)>, ApiError> {
+        let output = self.get_by_key(&pk(slug), META, true).await?;
+        match output.item().map(from_item::<MetaItem>).transpose()? {
+            Some(meta) if !meta.deleted => {
+                let version = meta.thread_version.clone();
+                Ok(Some((meta.into_post(String::new())?, version)))
+            }
             _ => Ok(None),
         }
     }

@@ -12,7 +12,7 @@ pub async fn feed(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
     let slug = super::slug(req)?;
     let post = super::post(app, &slug).await?;
     let page = Page { limit: Page::MAX_LIMIT, cursor: None };
-    let (mut comments, _) = app.store.thread(&slug, &page, ThreadSort::Newest).await?;
+    let (mut comments, _) = app.store.thread(&slug, &page, ThreadSort::Newest, false).await?;
     comments.retain(|c| !c.deleted);
     comments.sort_by(|a, b| b.created_at.cmp(&a.created_at));
     comments.truncate(ENTRIES);
