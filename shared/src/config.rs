@@ -31,7 +31,14 @@ pub struct Config {
     /// under a test's burst takes far longer, so the local stack waits more.
     pub store_attempt_deadline: std::time::Duration,
     pub store_call_deadline: std::time::Duration,
+    /// How long a function may answer the cacheable counts (`GET /comments/counts`,
+    /// `GET /petitions/{slug}/count`) from its own memory (`COUNT_CACHE_SECONDS`, default
+    /// 5; 0 reads every time). Their `Cache-Control` already lets browsers and CDNs keep
+    /// them longer; the local stack reads every time so a demo shows each change at once.
+    pub count_cache: std::time::Duration,
 }
+
+pub const DEFAULT_COUNT_CACHE_SECONDS: u32 = 5;
 
 /// Which comments wait for the blogger's approval (`MODERATION_MAX_LINKS`,
 /// `MODERATION_HOLD_FIRST_TIME`).
@@ -99,6 +106,9 @@ impl Config {
             ip_hash_salt: non_empty("IP_HASH_SALT").ok_or(ConfigError::Missing("IP_HASH_SALT"))?,
             store_attempt_deadline: std::time::Duration::from_secs(2),
             store_call_deadline: std::time::Duration::from_secs(5),
+            count_cache: std::time::Duration::from_secs(
+                number("COUNT_CACHE_SECONDS")?.unwrap_or(DEFAULT_COUNT_CACHE_SECONDS).into(),
+            ),
             table_name,
         })
     }
@@ -115,6 +125,7 @@ impl Config {
             ip_hash_salt: format!("local-{table_name}"),
             store_attempt_deadline: std::time::Duration::from_secs(20),
             store_call_deadline: std::time::Duration::from_secs(60),
+            count_cache: std::time::Duration::ZERO,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod aws;
+pub mod cache;
 pub mod campaign;
 pub mod comment;
 pub mod config;

@@ -332,3 +332,37 @@ async fn the_demo_campaigns_are_seeded() {
     assert_eq!(post["petition"], "stop-the-repatriations");
     assert_eq!(post["pledge"], "three-dollars-for-the-fund");
 }
+
+#[tokio::test]
+async fn a_deployed_function_may_answer_counts_from_memory_for_a_few_seconds() {
+    // The deployed default is 5 s; a minute here keeps the test free of timing.
+    let app = TestApp::spawn_with(|config| {
+        config.writes_per_minute = 100_000;
+        config.count_cache = std::time::Duration::from_secs(60);
+    })
+    .await;
+    assert_eq!(petition(&app, "cached-count", json!({})).await.status, StatusCode::CREATED);
+    assert_eq!(count(&app, "cached-count").await, 0);
+    assert_eq!(sign(&app, "cached-count", "Ji-woo", "jiwoo@example.org", false).await.status, StatusCode::ACCEPTED);
+    assert_eq!(confirm(&app, &token_of(&link_for(&app, "jiwoo@example.org"))).await.status, StatusCode::OK);
+    // The petition itself is read fresh; its cacheable count is the one read before.
+    assert_eq!(app.get("/petitions/cached-count").await.body["signature_count"], 1);
+    assert_eq!(count(&app, "cached-count").await, 0);
+
+    let post = json!({"slug": "counted", "title": "T", "body": "B", "author": "Min-jun"});
+    assert_eq!(app.create_post(post).await.status, StatusCode::CREATED);
+    assert_eq!(app.get("/comments/counts?posts=counted").await.body["counts"]["counted"], 0);
+    let comment = json!({"author": "Ji-woo", "body": "Signed."});
+    let posted = app.send(app.http.post(app.url("/posts/counted/comments")).json(&comment)).await;
+    assert_eq!(posted.status, StatusCode::CREATED);
+    // The count read before is reused; a post not read before is read now.
+    let post = json!({"slug": "other", "title": "T", "body": "B", "author": "Min-jun"});
+    assert_eq!(app.create_post(post).await.status, StatusCode::CREATED);
+    let other = json!({"author": "Ji-woo", "body": "Shared."});
+    assert_eq!(
+        app.send(app.http.post(app.url("/posts/other/comments")).json(&other)).await.status,
+        StatusCode::CREATED
+    );
+    let counts = app.get("/comments/counts?posts=counted,other").await.body;
+    assert_eq!((counts["counts"]["counted"].as_u64(), counts["counts"]["other"].as_u64()), (Some(0), Some(1)));
+}
