@@ -12,12 +12,13 @@ CFN_LINT := AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/cfn-lint
 EVENTS := infra/local/events
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: help dev test deps check-events release clean-tools
+.PHONY: help dev test bench deps check-events release clean-tools
 
 help:
 	@echo "make dev      the local stack with demo data on http://127.0.0.1:$${PORT:-3000} (PORT, ADMIN_TOKEN to change)"
 	@echo "make test     everything that proves it works"
 	@echo "make release  release build of every function for x86_64, zipped (arm64: sam build)"
+	@echo "make bench    sizes, cold starts, load, the viral day; writes bench/results.md (about 20 min)"
 
 dev: deps
 	cargo run --package local-stack
@@ -43,8 +44,17 @@ check-events: deps
 	diff -r $$tmp $(EVENTS) && echo "sample events match sam local generate-event"; \
 	status=$$?; rm -rf $$tmp; exit $$status
 
+FUNCTIONS := posts comments petitions pledges widget
+
 release: deps
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --output-format zip --package posts
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --x86-64 --output-format zip $(addprefix --package ,$(FUNCTIONS))
+
+# Measures, never judges: the numbers go to bench/results.md and no figure fails the build.
+bench: deps .tools/wrk.stamp
+	@start=$$(date +%s); $(MAKE) --no-print-directory release && \
+	cargo build --profile bench-harness --package bench && \
+	BENCH_BUILD_SECONDS=$$(( $$(date +%s) - start )) BENCH_LAMBDA_DIR="$(TARGET_DIR)/lambda" \
+	  BENCH_BIN_DIR="$(TARGET_DIR)/x86_64-unknown-linux-gnu/release" "$(TARGET_DIR)/bench-harness/rally-bench"
 
 deps: .tools/java.stamp .tools/chromium.stamp node_modules/.package-lock.json $(VENV)/.stamp
 
@@ -58,6 +68,11 @@ deps: .tools/java.stamp .tools/chromium.stamp node_modules/.package-lock.json $(
 .tools/chromium.stamp:
 	@mkdir -p .tools
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+	@touch $@
+
+.tools/wrk.stamp:
+	@mkdir -p .tools
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
 	@touch $@
 
 node_modules/.package-lock.json: package-lock.json .tools/java.stamp

@@ -22,14 +22,24 @@ pub struct DynamoDbLocal {
 impl DynamoDbLocal {
     /// Starts an in-memory DynamoDB Local on a free port and waits until it answers.
     pub fn start() -> Result<Self, String> {
-        let port = free_port()?;
+        Self::start_on(free_port()?, None)
+    }
+
+    /// Starts DynamoDB Local on `port`, keeping its data in `db_dir` when given (so it
+    /// survives a restart) or in memory, and waits until it answers.
+    pub fn start_on(port: u16, db_dir: Option<&Path>) -> Result<Self, String> {
         let dir = jar_dir()?;
         let mut command = Command::new("java");
         command
             .arg(format!("-Djava.library.path={}", dir.join("DynamoDBLocal_lib").display()))
             .arg("-jar")
-            .arg(dir.join("DynamoDBLocal.jar"))
-            .args(["-inMemory", "-sharedDb", "-disableTelemetry", "-port", &port.to_string()])
+            .arg(dir.join("DynamoDBLocal.jar"));
+        match db_dir {
+            Some(db_dir) => command.arg("-dbPath").arg(db_dir),
+            None => command.arg("-inMemory"),
+        };
+        command
+            .args(["-sharedDb", "-disableTelemetry", "-port", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -37,6 +47,28 @@ impl DynamoDbLocal {
         let local = Self { endpoint: format!("http://127.0.0.1:{port}"), pid };
         wait_for_port(port, Duration::from_secs(60))?;
         Ok(local)
+    }
+
+    /// Kills the emulator at once, as a crash would, and waits until its port is free.
+    pub fn crash(self) -> u16 {
+        let port = self.endpoint.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        // SAFETY: kill(2) with a pid we spawned.
+        unsafe {
+            libc::kill(self.pid as libc::pid_t, libc::SIGKILL);
+        }
+        std::mem::forget(self);
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && start.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        port
+    }
+}
+
+impl DynamoDbLocal {
+    /// The emulator's process id (the benchmark reads its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.pid
     }
 }
 

@@ -35,15 +35,40 @@ pub struct Stack {
 /// points at, and serves every function on `listener`. The server runs as a task of the
 /// current runtime and stops with it.
 pub async fn start(config: Config, template: &Template, listener: TcpListener) -> Result<Stack, String> {
-    let store = Store::connect(&config).await;
+    start_with(config, template, listener, Options::default()).await
+}
+
+/// What a benchmark may change about a stack; `make dev` and the tests use the defaults.
+#[derive(Default)]
+pub struct Options {
+    /// A store built by the caller (say, with an interceptor that reads consumed
+    /// capacity) instead of one built from the config.
+    pub store: Option<Store>,
+    /// Take the client's address from the first `X-Forwarded-For` entry rather than the
+    /// TCP peer, so one load generator can stand for many readers. API Gateway always
+    /// uses the peer; only benchmarks set this.
+    pub trust_forwarded_for: bool,
+}
+
+pub async fn start_with(
+    config: Config,
+    template: &Template,
+    listener: TcpListener,
+    options: Options,
+) -> Result<Stack, String> {
+    let store = match options.store {
+        Some(store) => store,
+        None => Store::connect(&config).await,
+    };
     dynamodb::create_table(store.client(), &config.table_name, &template.table).await?;
     let outbox = Outbox::default();
     let app = App { config: Arc::new(config), store, mailer: Arc::new(outbox.clone()) };
     let dev = outbox.clone();
     let dev_routes: router::DevRoutes = Arc::new(move |method: &Method, path: &str| dev_route(&dev, method, path));
-    let router = Arc::new(Router::new(template, app.clone(), Some(dev_routes))?);
+    let mut router = Router::new(template, app.clone(), Some(dev_routes))?;
+    router.trust_forwarded_for = options.trust_forwarded_for;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tokio::spawn(router::serve(listener, router));
+    tokio::spawn(router::serve(listener, Arc::new(router)));
     Ok(Stack { app, outbox, addr, base_url: format!("http://{addr}") })
 }
 

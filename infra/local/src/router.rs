@@ -46,6 +46,8 @@ pub struct Router {
     cors: Cors,
     app: App,
     dev_routes: Option<DevRoutes>,
+    /// See [`crate::Options::trust_forwarded_for`].
+    pub trust_forwarded_for: bool,
 }
 
 impl Router {
@@ -64,7 +66,7 @@ impl Router {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self { routes, cors: template.cors.clone(), app, dev_routes })
+        Ok(Self { routes, cors: template.cors.clone(), app, dev_routes, trust_forwarded_for: false })
     }
 
     pub fn app(&self) -> &App {
@@ -108,7 +110,11 @@ impl Router {
             }
             return api_gateway_not_found();
         };
-        let event = v2_event(&route.key(), &parts, &body, &params, peer);
+        let client = match self.trust_forwarded_for {
+            true => forwarded_for(&parts.headers).unwrap_or(peer.ip()),
+            false => peer.ip(),
+        };
+        let event = v2_event(&route.key(), &parts, &body, &params, SocketAddr::new(client, peer.port()));
         match serde_json::from_value::<LambdaRequest>(event) {
             Ok(event) => handler(self.app.clone(), Request::from(event)).await,
             Err(err) => {
@@ -266,6 +272,10 @@ fn v2_event(
         "body": body,
         "isBase64Encoded": is_base64,
     })
+}
+
+fn forwarded_for(headers: &http::HeaderMap) -> Option<std::net::IpAddr> {
+    headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().parse().ok()
 }
 
 fn api_gateway_not_found() -> Response<Body> {

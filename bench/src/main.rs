@@ -1,0 +1,341 @@
+//! `make bench`: measures what issue 6 asks and writes `bench/results.md`. It never
+//! fails on a number; it fails only when something could not be measured (a request
+//! that errs, a count that does not add up), because then the figures would be wrong.
+//!
+//! Settings (environment): `BENCH_LAMBDA_DIR` (the `cargo lambda build` output),
+//! `BENCH_BIN_DIR` (the release binaries), `BENCH_OUT` (default `bench/results.md`),
+//! `BENCH_SECONDS` (each wrk run, default 20), `BENCH_STARTS` (cold starts per function,
+//! default 25), `BENCH_VIRAL_SIGNUPS` (default 20,000), `BENCH_BUILD_SECONDS` (the
+//! builds' time, for the report).
+
+mod capacity;
+mod cold_start;
+mod load;
+mod report;
+mod viral;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_sdk_dynamodb::Client;
+use local_stack::{DynamoDbLocal, Options, Router, Template, router, template};
+use serde_json::{Value, json};
+use shared::mail::Outbox;
+use shared::{App, Config, Store};
+
+use crate::capacity::{Call, ConsumedCapacity, Recorder};
+use crate::load::Scenario;
+
+pub const FUNCTIONS: [&str; 5] = ["posts", "comments", "petitions", "pledges", "widget"];
+const ADMIN_TOKEN: &str = "bench-admin-token";
+const THREAD: &str = "bench-thread";
+const PETITION: &str = "bench-petition";
+const VIRAL: &str = "viral-day";
+
+#[tokio::main]
+async fn main() {
+    if let Err(err) = run().await {
+        eprintln!("bench: {err}");
+        std::process::exit(1);
+    }
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+}
+
+fn number(name: &str, default: u64) -> Result<u64, String> {
+    env_or(name, &default.to_string()).parse().map_err(|_| format!("{name} is not a number"))
+}
+
+async fn run() -> Result<(), String> {
+    let began = Instant::now();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
+    let lambda_dir = PathBuf::from(env_or("BENCH_LAMBDA_DIR", &target.join("lambda").to_string_lossy()));
+    let bin_dir =
+        PathBuf::from(env_or("BENCH_BIN_DIR", &target.join("x86_64-unknown-linux-gnu/release").to_string_lossy()));
+    let out = PathBuf::from(env_or("BENCH_OUT", &root.join("bench/results.md").to_string_lossy()));
+    let seconds = number("BENCH_SECONDS", 20)?;
+    let starts = number("BENCH_STARTS", 25)? as usize;
+    let mut results = report::Results {
+        build_seconds: std::env::var("BENCH_BUILD_SECONDS").ok().and_then(|s| s.parse().ok()),
+        ..Default::default()
+    };
+
+    println!("package sizes");
+    for name in FUNCTIONS {
+        let zip = size(&lambda_dir.join(name).join("bootstrap.zip"))?;
+        let binary = size(&bin_dir.join(name))?;
+        results.sizes.push((name, binary, zip));
+    }
+
+    println!("widget weight");
+    for asset in ["embed.js", "embed.css"] {
+        let path = root.join("functions/widget/assets").join(asset);
+        results.widget.push((asset, size(&path)?, gzipped(&path).await?));
+    }
+
+    println!("starting DynamoDB Local");
+    let dynamodb = DynamoDbLocal::start()?;
+    let table = format!("bench-{}", std::process::id());
+    let mut config = Config::local(&table, &dynamodb.endpoint, ADMIN_TOKEN);
+    // Every writer in these runs comes from its own address; the limit stays out of the way.
+    config.writes_per_minute = 1_000_000;
+    // Measure what is deployed: counts may come from a warm function's memory for 5 s.
+    config.count_cache = std::time::Duration::from_secs(shared::config::DEFAULT_COUNT_CACHE_SECONDS.into());
+    let template = Template::load(&template::default_path())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let options = Options { trust_forwarded_for: true, ..Options::default() };
+    let stack = local_stack::start_with(config.clone(), &template, listener, options).await?;
+    let base = stack.base_url.clone();
+    let http = reqwest::Client::new();
+
+    println!("seeding: 200-comment thread, 41 posts, a petition, a pledge");
+    seed(&http, &base).await?;
+
+    println!("capacity per request");
+    let (measured_base, recorder, measured_outbox) = capacity_stack(&config, &template).await?;
+    results.capacity = measure_capacity(&http, &measured_base, &recorder, &measured_outbox).await?;
+
+    println!("cold starts ({starts} per function)");
+    results.cold_floor = cold_start::floor(starts).await?;
+    let env = function_env(&config, &table, &dynamodb.endpoint);
+    for name in FUNCTIONS {
+        let (route, path, params) = match name {
+            "posts" => ("GET /posts/{slug}", format!("/posts/{THREAD}"), json!({"slug": THREAD})),
+            "comments" => ("GET /posts/{slug}/comments", format!("/posts/{THREAD}/comments"), json!({"slug": THREAD})),
+            "petitions" => {
+                ("GET /petitions/{slug}/count", format!("/petitions/{PETITION}/count"), json!({"slug": PETITION}))
+            }
+            "pledges" => ("GET /pledges/{slug}", "/pledges/bench-pledge".to_owned(), json!({"slug": "bench-pledge"})),
+            _ => ("GET /embed.js", "/embed.js".to_owned(), Value::Null),
+        };
+        let event = cold_start::event(route, &path, params);
+        let runs = cold_start::measure(&bin_dir.join(name), name, &env, event, starts).await?;
+        results.cold.push((name, route.to_owned(), runs));
+    }
+
+    let scratch = std::env::temp_dir().join(format!("rally-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let counts = (1..=20).map(|i| format!("bench-post-{i}")).collect::<Vec<_>>().join(",");
+    let comment = include_str!("../wrk/comment.lua");
+    let scenarios: Vec<(&str, Scenario)> = vec![
+        ("thread", Scenario::get(format!("{base}/posts/{THREAD}/comments?limit=200"))),
+        (
+            "comment",
+            Scenario::script(base.clone(), comment, vec![("SLUG", "\"bench-post\"".into()), ("POSTS", "20".into())]),
+        ),
+        (
+            "comment-one-post",
+            Scenario::script(base.clone(), comment, vec![("SLUG", "\"bench-hot\"".into()), ("POSTS", "1".into())]),
+        ),
+        ("counts", Scenario::get(format!("{base}/comments/counts?posts={counts}"))),
+        (
+            "signup",
+            Scenario::script(
+                base.clone(),
+                include_str!("../wrk/signup.lua"),
+                vec![("PETITION", format!("{PETITION:?}"))],
+            ),
+        ),
+    ];
+    let java = dynamodb.pid();
+    for (name, scenario) in &scenarios {
+        println!("wrk: {name} ({seconds} s)");
+        let (run, cpu) = timed(java, load::wrk(scenario, seconds, &scratch)).await?;
+        results.load.push((name.to_string(), run, cpu));
+    }
+
+    // Confirmations need tokens: those the signup run just made.
+    let tokens = tokens_to(&stack.outbox, "@wrk.example");
+    let before = signature_count(&http, &base, PETITION).await?;
+    let token_file = scratch.join("tokens.txt");
+    std::fs::write(&token_file, tokens.join("\n")).map_err(|e| e.to_string())?;
+    println!("wrk: confirm ({seconds} s, {} fresh tokens)", tokens.len());
+    let confirm = Scenario::script(
+        base.clone(),
+        include_str!("../wrk/confirm.lua"),
+        vec![("TOKENS", format!("{:?}", token_file.display().to_string())), ("THREADS", load::THREADS.to_string())],
+    );
+    let (run, cpu) = timed(java, load::wrk(&confirm, seconds, &scratch)).await?;
+    let after = signature_count(&http, &base, PETITION).await?;
+    results.fresh_confirmations = Some((tokens.len() as u64, after - before));
+    results.load.push(("confirm".into(), run, cpu));
+    println!("wrk: count ({seconds} s)");
+    let count = Scenario::get(format!("{base}/petitions/{PETITION}/count"));
+    let (run, cpu) = timed(java, load::wrk(&count, seconds, &scratch)).await?;
+    results.load.push(("count".into(), run, cpu));
+
+    let signups = number("BENCH_VIRAL_SIGNUPS", viral::SIGNUPS as u64)? as usize;
+    println!("the viral day: {signups} signups from {} clients", viral::CLIENTS);
+    let outbox = stack.outbox.clone();
+    let day = viral::run(&base, VIRAL, signups, move || tokens_to(&outbox, "@viral.example")).await?;
+    results.viral = Some(day);
+
+    let _ = std::fs::remove_dir_all(&scratch);
+    results.harness_seconds = began.elapsed().as_secs();
+    let text = report::render(&results, &report::Machine::read().await);
+    std::fs::write(&out, text).map_err(|e| format!("{}: {e}", out.display()))?;
+    println!("wrote {}", out.display());
+    drop(dynamodb);
+    Ok(())
+}
+
+/// Runs a wrk run and shares out the CPU this process and DynamoDB Local spent on it.
+async fn timed(
+    java: u32,
+    run: impl std::future::Future<Output = Result<load::Run, String>>,
+) -> Result<(load::Run, load::CpuShare), String> {
+    let ours = std::process::id();
+    let (ours_before, java_before) = (load::cpu_time(ours), load::cpu_time(java));
+    let run = run.await?;
+    let requests = run.requests.max(1) as u32;
+    let cpu = load::CpuShare {
+        ours: (load::cpu_time(ours) - ours_before) / requests,
+        dynamodb: (load::cpu_time(java) - java_before) / requests,
+    };
+    Ok((run, cpu))
+}
+
+fn size(path: &Path) -> Result<u64, String> {
+    std::fs::metadata(path).map(|m| m.len()).map_err(|e| format!("{}: {e} (run `make bench`)", path.display()))
+}
+
+async fn gzipped(path: &Path) -> Result<u64, String> {
+    let output = tokio::process::Command::new("gzip").args(["-9", "-c"]).arg(path).output().await;
+    output.map(|o| o.stdout.len() as u64).map_err(|e| format!("gzip: {e}"))
+}
+
+/// The environment a deployed function gets from the template, pointed at the
+/// benchmark's DynamoDB Local.
+fn function_env(config: &Config, table: &str, endpoint: &str) -> HashMap<String, String> {
+    HashMap::from([
+        ("TABLE_NAME".to_owned(), table.to_owned()),
+        ("DYNAMODB_ENDPOINT".to_owned(), endpoint.to_owned()),
+        ("IP_HASH_SALT".to_owned(), config.ip_hash_salt.clone()),
+        ("ADMIN_TOKEN_SHA256".to_owned(), shared::config::sha256_hex(ADMIN_TOKEN.as_bytes())),
+        ("MAIL_SENDER".to_owned(), "petitions@bench.example".to_owned()),
+        ("AWS_ACCESS_KEY_ID".to_owned(), "local".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY".to_owned(), "local".to_owned()),
+        ("AWS_SESSION_TOKEN".to_owned(), "local".to_owned()),
+    ])
+}
+
+async fn send(request: reqwest::RequestBuilder) -> Result<Value, String> {
+    let answer = request.send().await.map_err(|e| e.to_string())?;
+    let status = answer.status();
+    let body: Value = answer.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        return Err(format!("seeding answered {status}: {body}"));
+    }
+    Ok(body)
+}
+
+/// The data every scenario reads: the thread of 200 comments (about 300 characters
+/// each, 20 of them replies), 20 posts for the counts and the comment runs, one post
+/// for the single-post run, a petition and a pledge.
+async fn seed(http: &reqwest::Client, base: &str) -> Result<(), String> {
+    let admin = |request: reqwest::RequestBuilder| request.bearer_auth(ADMIN_TOKEN);
+    let mut slugs = vec![THREAD.to_owned(), "bench-hot-1".to_owned()];
+    slugs.extend((1..=20).map(|i| format!("bench-post-{i}")));
+    slugs.extend((1..=19).map(|i| format!("bench-archive-{i}")));
+    for slug in &slugs {
+        let post = json!({"slug": slug, "title": format!("Post {slug}"), "body": "A post for the benchmark.",
+                          "author": "Bench", "tags": ["bench"]});
+        send(admin(http.post(format!("{base}/posts"))).json(&post)).await?;
+    }
+    let filler = "The court will hear the appeal next month; every letter to the ministry helps. ".repeat(4);
+    let mut top_level: Vec<String> = Vec::new();
+    for n in 0..200 {
+        let mut comment = json!({"author": format!("Reader {n}"), "body": format!("{n}: {}", &filler[..295])});
+        if n % 10 == 9 {
+            comment["parent_id"] = json!(top_level[n * 7 % top_level.len()]);
+        }
+        let request =
+            http.post(format!("{base}/posts/{THREAD}/comments")).header("x-forwarded-for", format!("10.9.0.{n}"));
+        let answer = send(request.json(&comment)).await?;
+        if n % 10 != 9 {
+            top_level.push(answer["comment"]["id"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    for slug in [PETITION, VIRAL] {
+        let petition = json!({"slug": slug, "title": format!("Petition {slug}"), "body": "Free them.",
+                              "target": "The ministry", "goal": 100_000});
+        send(admin(http.post(format!("{base}/petitions"))).json(&petition)).await?;
+    }
+    let pledge = json!({"slug": "bench-pledge", "title": "Three dollars", "body": "If 1,000 others will.",
+                        "threshold": 1000, "deadline": "2099-01-01T00:00:00Z", "suggested_amount": 3});
+    send(admin(http.post(format!("{base}/pledges"))).json(&pledge)).await?;
+    let count = send(http.get(format!("{base}/posts/{THREAD}/comments?limit=200"))).await?;
+    let items = count["items"].as_array().map(Vec::len).unwrap_or(0);
+    if items != 200 {
+        return Err(format!("the thread has {items} comments, not 200"));
+    }
+    Ok(())
+}
+
+/// A second router over the same table whose store reads consumed capacity.
+async fn capacity_stack(config: &Config, template: &Template) -> Result<(String, Recorder, Outbox), String> {
+    let recorder = Recorder::default();
+    let client_config = Store::client_config(config).interceptor(ConsumedCapacity(recorder.clone())).build();
+    let store = Store::new(Client::from_conf(client_config), &config.table_name);
+    let outbox = Outbox::default();
+    let app = App { config: Arc::new(config.clone()), store, mailer: Arc::new(outbox.clone()) };
+    let mut router = Router::new(template, app, None)?;
+    router.trust_forwarded_for = true;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tokio::spawn(router::serve(listener, Arc::new(router)));
+    Ok((format!("http://{addr}"), recorder, outbox))
+}
+
+async fn measure_capacity(
+    http: &reqwest::Client,
+    base: &str,
+    recorder: &Recorder,
+    outbox: &Outbox,
+) -> Result<Vec<(String, Vec<Call>)>, String> {
+    let mut measured = Vec::new();
+    let counts = (1..=20).map(|i| format!("bench-post-{i}")).collect::<Vec<_>>().join(",");
+    let comment = json!({"author": "Measured", "body": "A comment of about three hundred characters. ".repeat(7)});
+    let signup = json!({"name": "Measured", "email": "measured@capacity.example", "public": false, "consent": true});
+    // The thread page read fresh (as after any change to the thread), then again, as a
+    // warm function serves it until the next change.
+    let requests: Vec<(&str, reqwest::RequestBuilder)> = vec![
+        ("thread-after-change", http.get(format!("{base}/posts/{THREAD}/comments?limit=200&sort=newest"))),
+        ("thread", http.get(format!("{base}/posts/{THREAD}/comments?limit=200&sort=newest"))),
+        ("comment", http.post(format!("{base}/posts/bench-post-1/comments")).json(&comment)),
+        ("counts", http.get(format!("{base}/comments/counts?posts={counts}"))),
+        ("signup", http.post(format!("{base}/petitions/{PETITION}/signatures")).json(&signup)),
+    ];
+    for (name, request) in requests {
+        recorder.take();
+        send(request.header("x-forwarded-for", "10.77.0.1")).await?;
+        measured.push((name.to_owned(), recorder.take()));
+    }
+    let token = tokens_to(outbox, "@capacity.example").pop().ok_or("the measured signup sent no mail")?;
+    recorder.take();
+    send(http.post(format!("{base}/confirm/{token}"))).await?;
+    measured.push(("confirm".to_owned(), recorder.take()));
+    send(http.get(format!("{base}/petitions/{PETITION}/count"))).await?;
+    measured.push(("count".to_owned(), recorder.take()));
+    Ok(measured)
+}
+
+/// The confirmation tokens of every mail sent to an address ending in `domain`.
+fn tokens_to(outbox: &Outbox, domain: &str) -> Vec<String> {
+    outbox
+        .mails()
+        .into_iter()
+        .filter(|mail| mail.to.trim().to_lowercase().ends_with(domain))
+        .filter_map(|mail| mail.links.first().and_then(|link| link.rsplit_once("/confirm/")).map(|(_, t)| t.to_owned()))
+        .collect()
+}
+
+async fn signature_count(http: &reqwest::Client, base: &str, petition: &str) -> Result<u64, String> {
+    let body = send(http.get(format!("{base}/petitions/{petition}/count"))).await?;
+    body["signature_count"].as_u64().ok_or_else(|| format!("no count: {body}"))
+}
