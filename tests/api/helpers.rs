@@ -42,11 +42,16 @@ impl TestApp {
     }
 
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_with_options(adjust, local_stack::Options::default()).await
+    }
+
+    pub async fn spawn_with_options(adjust: impl FnOnce(&mut Config), options: local_stack::Options) -> Self {
         let table = format!("test-{}", ulid::Ulid::new());
         let mut config = Config::local(&table, &dynamodb().endpoint, ADMIN_TOKEN);
         adjust(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let stack = local_stack::start(config, &template(), listener).await.expect("the local stack starts");
+        let stack =
+            local_stack::start_with(config, &template(), listener, options).await.expect("the local stack starts");
         Self { stack, http: reqwest::Client::new() }
     }
 

@@ -25,7 +25,11 @@ pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError
     }
     let new = NewComment::from_json(json_object(req, MAX_BODY)?)?;
     let is_post_author = is_admin(&app.config, req);
-    let email_hash = new.email.as_ref().map(|email| sha256_hex(email.as_ref().as_bytes()));
+    // Salted with the deployment's secret, like signers' keys: a stored hash cannot be
+    // matched against a guessed address.
+    let salt = &app.config.ip_hash_salt;
+    let email_hash =
+        new.email.as_ref().map(|email| sha256_hex(format!("{salt}|commenter:{}", email.as_ref()).as_bytes()));
 
     let policy = app.config.moderation;
     let too_many_links = policy.max_links.is_some_and(|max| markdown::link_count(&new.body) > max);
