@@ -186,7 +186,16 @@ fn token(req: &Request) -> Result<String, ApiError> {
 /// `GET /confirm/{token}`: a page with buttons. Following the link confirms nothing, so
 /// mail scanners that open links cannot sign anyone up.
 pub async fn confirm_page(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    app.store.check_signup_token(&token(req)?, t::now()).await?;
+    let checked = match token(req) {
+        Ok(token) => app.store.check_signup_token(&token, t::now()).await,
+        Err(err) => Err(err),
+    };
+    if let Err(ApiError::NotFound(_)) = checked {
+        // A person followed an old link from a mail: a page, not JSON.
+        let html = DONE_PAGE.replace("{message}", "This link is unknown or has expired. If you signed more than a week ago without confirming, please sign again.");
+        return Ok(html_response(StatusCode::NOT_FOUND, html));
+    }
+    checked?;
     let html = CONFIRM_PAGE.replace("{consent}", CONSENT_TEXT);
     Ok(html_response(StatusCode::OK, html))
 }

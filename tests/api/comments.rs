@@ -611,3 +611,40 @@ async fn a_thread_page_is_reused_until_a_write_changes_the_thread() {
     assert_eq!(app.send(delete).await.status, StatusCode::NO_CONTENT);
     assert_eq!(authors(&thread(&app, "cached", "").await), ["Min-jun"]);
 }
+
+#[tokio::test]
+async fn deleting_a_comment_twice_at_once_counts_it_once_and_never_fails_on_the_server() {
+    let app = app().await;
+    open_post(&app, "twice").await;
+    let (parent, _) = given_comment(&app, "twice", "Ji-woo", "parent", None).await;
+    let (reply, _) = given_comment(&app, "twice", "Min-jun", "reply", Some(&parent)).await;
+    let (other, _) = given_comment(&app, "twice", "Seo-yeon", "other", None).await;
+    // The moderator's two tabs delete the same comments at once, in both orders.
+    let delete = |id: String| app.send(app.admin(Method::POST, &format!("/admin/comments/{id}/delete")));
+    let answers = futures::future::join_all([
+        delete(reply.clone()),
+        delete(reply.clone()),
+        delete(parent.clone()),
+        delete(other.clone()),
+        delete(other.clone()),
+    ])
+    .await;
+    for answer in &answers {
+        assert!(
+            [StatusCode::NO_CONTENT, StatusCode::NOT_FOUND, StatusCode::CONFLICT].contains(&answer.status),
+            "{} {}",
+            answer.status,
+            answer.body
+        );
+    }
+    // Settle: whatever raced is deleted now, and the count is what is left.
+    for id in [&reply, &parent, &other] {
+        let again = delete(id.clone()).await;
+        assert!([StatusCode::NO_CONTENT, StatusCode::NOT_FOUND].contains(&again.status), "{}", again.status);
+    }
+    let thread = thread(&app, "twice", "").await;
+    let shown: Vec<_> = thread["items"].as_array().unwrap().iter().filter(|c| c["deleted"] == false).collect();
+    assert!(shown.is_empty(), "{thread}");
+    assert_eq!(thread["count"], 0, "{thread}");
+    assert_eq!(app.get("/posts/twice").await.body["comment_count"], 0);
+}

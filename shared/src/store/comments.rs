@@ -24,7 +24,7 @@ const THREAD_KEYS: [&str; 2] = ["PK", "SK"];
 /// Top-level numbers are padded so they sort as strings: room for 99,999,999 comments.
 const NUMBER_WIDTH: usize = 8;
 /// How often a top-level comment retries when another took its number first.
-const NUMBER_ATTEMPTS: usize = 12;
+const NUMBER_ATTEMPTS: usize = 24;
 /// How long rate windows and "last body" markers are kept.
 const LAST_BODY_TTL_SECS: i64 = 24 * 3600;
 
@@ -151,7 +151,13 @@ impl Store {
     pub async fn add_comment(&self, slug: &Slug, new: NewCommentContext) -> Result<Comment, ApiError> {
         let partition = pk(slug);
         let mut known = new.numbered;
-        for _ in 0..NUMBER_ATTEMPTS {
+        for attempt in 0..NUMBER_ATTEMPTS {
+            if attempt > 0 {
+                // Many writers on one post: spread the retries so they stop colliding.
+                let spread = 5 * attempt.min(8) as u64;
+                let jitter = u64::from(ulid::Ulid::new().random() as u16) % (spread + 1);
+                tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
+            }
             let mut items = Vec::with_capacity(6);
             let (sk, depth, number, parent_path) = match &new.parent_id {
                 Some(parent_id) => {
@@ -441,18 +447,22 @@ impl Store {
                 .set_key(Some(key(&comment.pk, &comment.sk)))
                 .update_expression("SET deleted = :true, body = :empty, body_html = :empty, author = :empty, website = :null REMOVE GSI1PK, GSI1SK")
                 .expression_attribute_values(":true", AttributeValue::Bool(true))
+                .expression_attribute_values(":false", AttributeValue::Bool(false))
                 .expression_attribute_values(":empty", s(""))
                 .expression_attribute_values(":null", AttributeValue::Null(true))
-                .condition_expression("attribute_exists(PK)")
+                .condition_expression("attribute_exists(PK) AND deleted = :false")
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .build();
             items.push(TransactWriteItem::builder().update(build(placeholder)).build());
         } else {
-            // A reply that lands meanwhile raises reply_count and fails this condition.
+            // A reply that lands meanwhile raises reply_count and fails this condition; so
+            // does a delete that got there first (the comment is gone).
             let delete = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(&comment.pk, &comment.sk)))
-                .condition_expression("attribute_not_exists(reply_count) OR reply_count = :zero")
+                .condition_expression("attribute_exists(PK) AND (attribute_not_exists(reply_count) OR reply_count = :zero)")
                 .expression_attribute_values(":zero", n(0))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .build();
             items.push(TransactWriteItem::builder().delete(build(delete)).build());
             let pointer =
@@ -473,8 +483,17 @@ impl Store {
         if counted {
             items.push(TransactWriteItem::builder().update(build(meta)).build());
         }
-        let raced = ApiError::Conflict("the comment changed while it was being deleted; try again".into());
-        self.transact(items, raced).await
+        match self.transact_raw(items).await {
+            Ok(()) => Ok(()),
+            Err(Transaction::Failed(err)) => Err(err),
+            // Deleted meanwhile by someone else (a second click, the moderator): gone.
+            Err(Transaction::ConditionFailed(reasons)) if reasons.first().is_some_and(|(failed, old)| *failed && old.is_none()) => {
+                Err(ApiError::NotFound(format!("no comment '{}'", comment.id)))
+            }
+            Err(Transaction::ConditionFailed(_)) => {
+                Err(ApiError::Conflict("the comment changed while it was being deleted; try again".into()))
+            }
+        }
     }
 
     /// The moderation queue, oldest first.
