@@ -12,13 +12,14 @@ CFN_LINT := AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/cfn-lint
 EVENTS := infra/local/events
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: help dev test bench deps check-events release clean-tools
+.PHONY: help dev test bench soak deps check-events release clean-tools
 
 help:
 	@echo "make dev      the local stack with demo data on http://127.0.0.1:$${PORT:-3000} (PORT, ADMIN_TOKEN to change)"
 	@echo "make test     everything that proves it works"
 	@echo "make release  release build of every function for x86_64, zipped (arm64: sam build)"
-	@echo "make bench    sizes, cold starts, load, the viral day; writes bench/results.md (about 20 min)"
+	@echo "make bench    sizes, cold starts, load, the viral day; writes bench/results.md (about 12 min)"
+	@echo "make soak     the 60 s load test (200 clients) and a 60 s fuzz run of request parsing"
 
 dev: deps
 	cargo run --package local-stack
@@ -29,6 +30,7 @@ test: deps
 	cargo test --workspace
 	cargo build --package local-stack
 	LOCAL_STACK_BIN="$(TARGET_DIR)/debug/local-stack" node --test tests/browser/widget.test.mjs
+	tests/schemathesis/run "$(TARGET_DIR)/debug/local-stack" $(VENV)/bin/st
 	$(SAM) validate --lint --template-file infra/template.yaml
 	$(CFN_LINT) infra/template.yaml
 	$(MAKE) --no-print-directory check-events
@@ -69,6 +71,14 @@ deps: .tools/java.stamp .tools/chromium.stamp node_modules/.package-lock.json $(
 	@mkdir -p .tools
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 	@touch $@
+
+# Not part of `make test`: a minute of load that asserts correctness (no 5xx, counts exact
+# afterwards), then a minute of fuzzing (nightly Rust and cargo-fuzz, installed under .tools).
+soak: deps
+	cargo build --profile bench-harness --package bench --bin soak
+	"$(TARGET_DIR)/bench-harness/soak"
+	@test -x .tools/cargo/bin/cargo-fuzz || cargo install cargo-fuzz --locked --root .tools/cargo
+	cd fuzz && PATH="$(CURDIR)/.tools/cargo/bin:$$PATH" cargo +nightly fuzz run request_parsing -- -max_total_time=$${FUZZ_SECONDS:-60}
 
 .tools/wrk.stamp:
 	@mkdir -p .tools

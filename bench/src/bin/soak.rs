@@ -26,6 +26,8 @@ struct Tally {
     comments: Mutex<HashMap<String, u64>>,
     /// every address that got a 202 for a signup
     signers: Mutex<Vec<String>>,
+    /// what the 5xx and unexpected answers said, by kind of request
+    problems: Mutex<HashMap<String, u64>>,
 }
 
 #[tokio::main]
@@ -41,6 +43,10 @@ fn setting(name: &str, default: u64) -> u64 {
 }
 
 async fn run() -> Result<(), String> {
+    // The stack's own log (RUST_LOG=error shows why a request failed).
+    if std::env::var("RUST_LOG").is_ok() {
+        shared::init_tracing();
+    }
     let clients = setting("SOAK_CLIENTS", 200) as usize;
     let seconds = setting("SOAK_SECONDS", 60);
     let dynamodb = DynamoDbLocal::start()?;
@@ -76,6 +82,9 @@ async fn run() -> Result<(), String> {
     let server_errors = tally.server_errors.load(Ordering::Relaxed);
     let failures = tally.other_failures.load(Ordering::Relaxed);
     println!("soak: {requests} requests, {server_errors} answered 5xx, {failures} unexpected answers or lost requests");
+    for (problem, times) in tally.problems.lock().await.iter() {
+        println!("soak:   {times} × {problem}");
+    }
 
     // Afterwards: every comment that answered 201 is there, and nothing else.
     let mut wrong = Vec::new();
@@ -142,10 +151,24 @@ async fn client_loop(client: usize, base: &str, deadline: Instant, tally: &Tally
             }
         };
         tally.requests.fetch_add(1, Ordering::Relaxed);
-        let status = match request.header("x-forwarded-for", &ip).send().await {
-            Ok(answer) => answer.status().as_u16(),
-            Err(_) => 0,
+        let kind = match n % 10 {
+            0..=4 => "thread read",
+            5 => "counts",
+            6 => "petition count",
+            7 | 8 => "comment",
+            _ => "signup",
         };
+        let (status, said) = match request.header("x-forwarded-for", &ip).send().await {
+            Ok(answer) => {
+                let status = answer.status().as_u16();
+                let body: Value = answer.json().await.unwrap_or_default();
+                (status, body["error"]["message"].as_str().unwrap_or_default().to_owned())
+            }
+            Err(err) => (0, err.to_string()),
+        };
+        if status >= 500 || !expected.contains(&status) {
+            *tally.problems.lock().await.entry(format!("{kind}: {status} {said}")).or_default() += 1;
+        }
         if status >= 500 {
             tally.server_errors.fetch_add(1, Ordering::Relaxed);
         } else if !expected.contains(&status) {

@@ -1,0 +1,31 @@
+//! Arbitrary bytes through everything that reads a request: the JSON body readers of
+//! every write route, the list parameters, cursors and Markdown. None may panic, and
+//! whatever they accept must be within the contract's limits.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use shared::campaign::{Kind, NewPetition, NewPledge, NewSignup};
+use shared::comment::{MAX_AUTHOR, MAX_BODY, NewComment};
+use shared::http::Page;
+use shared::store::Cursor;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(data) {
+        if let Ok(comment) = NewComment::from_json(map.clone()) {
+            assert!(comment.author.chars().count() <= MAX_AUTHOR && !comment.author.is_empty());
+            assert!(comment.body.chars().count() <= MAX_BODY && !comment.body.is_empty());
+        }
+        let _ = NewPetition::from_json(map.clone());
+        let _ = NewPledge::from_json(map.clone());
+        let _ = NewSignup::from_json(map.clone(), Kind::Petition);
+        let _ = NewSignup::from_json(map, Kind::Pledge);
+    }
+    let (limit, cursor) = text.split_once('&').unwrap_or((&text, ""));
+    if let Ok(page) = Page::parse(Some(limit), Some(cursor), 50, 200) {
+        assert!((1..=200).contains(&page.limit));
+    }
+    let _ = Cursor::decode(&text, &["PK", "SK"], ("PK", "POSTS"));
+    let html = shared::markdown::render(&text);
+    assert!(!html.contains("<script") && !html.contains("javascript:\""));
+});

@@ -1,0 +1,141 @@
+//! Security headers, admin authentication on every admin route, and no secrets in the
+//! template. (CORS for configured origins only is in `local_router.rs`.) The token check
+//! compares SHA-256 digests with `subtle`'s constant-time equality; that is code, not a
+//! timing test, since tests never measure time.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{TestApp, template};
+
+/// Fills a route's path parameters with values of the right shape.
+fn concrete(path: &str) -> String {
+    path.replace("{slug}", "some-post")
+        .replace("{id}", "01J00000000000000000000000")
+        .replace("{token}", &"ab".repeat(32))
+}
+
+fn is_admin_route(method: &str, path: &str) -> bool {
+    path.starts_with("/admin/")
+        || (path.starts_with("/posts") && !path.contains("/comments") && method != "GET")
+        || ((path == "/petitions" || path == "/pledges") && method == "POST")
+}
+
+#[tokio::test]
+async fn every_answer_of_every_route_says_nosniff() {
+    let app = TestApp::spawn().await;
+    let routes = template().routes;
+    assert_eq!(routes.len(), 32);
+    for route in routes {
+        let url = app.url(&concrete(&route.path));
+        let method = Method::from_bytes(route.method.as_bytes()).unwrap();
+        let mut request = app.http.request(method, url).header("origin", "https://blog.example");
+        if matches!(route.method.as_str(), "POST" | "PUT") {
+            request = request.json(&json!({}));
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(
+            answer.headers().get("x-content-type-options").map(|v| v.to_str().unwrap()),
+            Some("nosniff"),
+            "{} {} answered {} without nosniff",
+            route.method,
+            route.path,
+            answer.status()
+        );
+        assert!(answer.status() != StatusCode::INTERNAL_SERVER_ERROR, "{} {}", route.method, route.path);
+    }
+}
+
+#[tokio::test]
+async fn admin_routes_refuse_a_missing_wrong_or_malformed_token() {
+    let app = TestApp::spawn().await;
+    let admin: Vec<_> = template().routes.into_iter().filter(|r| is_admin_route(&r.method, &r.path)).collect();
+    assert_eq!(admin.len(), 11, "{admin:?}");
+    let long = format!("Bearer {}", "a".repeat(10_000));
+    let wrong = format!("Bearer {}", crate::helpers::ADMIN_TOKEN.to_uppercase());
+    let almost = format!("Bearer {}x", crate::helpers::ADMIN_TOKEN);
+    let basic = format!("Basic {}", crate::helpers::ADMIN_TOKEN);
+    let bare = crate::helpers::ADMIN_TOKEN.to_owned();
+    let tokens: [Option<&str>; 8] =
+        [None, Some(""), Some("Bearer"), Some("Bearer "), Some(&wrong), Some(&almost), Some(&basic), Some(&long)];
+    for route in &admin {
+        for token in tokens.iter().copied().chain([Some(bare.as_str())]) {
+            let method = Method::from_bytes(route.method.as_bytes()).unwrap();
+            let mut request = app.http.request(method, app.url(&concrete(&route.path)));
+            if let Some(token) = token {
+                request = request.header("authorization", token);
+            }
+            if matches!(route.method.as_str(), "POST" | "PUT") {
+                request = request.json(&json!({"slug": "x", "title": "t", "body": "b", "author": "a"}));
+            }
+            let answer = app.send(request).await;
+            assert_eq!(
+                (answer.status, answer.code()),
+                (StatusCode::UNAUTHORIZED, "unauthorized"),
+                "{} {} with {:?}",
+                route.method,
+                route.path,
+                token.map(|t| &t[..t.len().min(20)])
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn html_pages_carry_a_strict_content_security_policy() {
+    let app = TestApp::spawn_with(|config| config.writes_per_minute = 1_000).await;
+    let petition = json!({"slug": "csp", "title": "P", "body": "B", "target": "T", "goal": 10});
+    assert_eq!(app.send(app.admin(Method::POST, "/petitions").json(&petition)).await.status, StatusCode::CREATED);
+    let sign = json!({"name": "A", "email": "a@example.org", "public": false, "consent": true});
+    assert_eq!(
+        app.send(app.http.post(app.url("/petitions/csp/signatures")).json(&sign)).await.status,
+        StatusCode::ACCEPTED
+    );
+    let link = app.stack.outbox.mails()[0].links[0].clone();
+    let path = link.split_once("/confirm/").map(|(_, t)| format!("/confirm/{t}")).unwrap();
+    let pages = [
+        (app.http.get(app.url(&path)), StatusCode::OK),
+        (app.http.get(app.url(&format!("/confirm/{}", "cd".repeat(32)))), StatusCode::NOT_FOUND),
+        (app.http.get(app.url("/confirm/not-a-token")), StatusCode::NOT_FOUND),
+        (
+            app.http
+                .post(app.url(&path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "text/html"),
+            StatusCode::OK,
+        ),
+    ];
+    for (request, status) in pages {
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), status);
+        let headers = answer.headers().clone();
+        assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.starts_with("default-src 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-eval") && csp.contains("form-action 'self'"), "{csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "a token in the URL must not leak to other sites");
+        assert!(answer.text().await.unwrap().contains("<!doctype html>"));
+    }
+}
+
+#[test]
+fn the_template_holds_no_secret() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let template: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    for secret in ["AdminTokenSha256", "IpHashSalt"] {
+        let parameter = &template["Parameters"][secret];
+        assert_eq!(parameter["NoEcho"].as_bool(), Some(true), "{secret} must be NoEcho");
+        assert!(parameter.get("Default").is_none(), "{secret} must have no default");
+    }
+    // No hash, key or token written into it.
+    let hex_run = text
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .filter(|run| run.len() >= 32 && run.chars().any(|c| c.is_ascii_digit()))
+        .count();
+    assert_eq!(hex_run, 0, "a long hexadecimal value is written in the template");
+    for word in ["AKIA", "aws_secret_access_key", "BEGIN PRIVATE KEY"] {
+        assert!(!text.contains(word), "{word} in the template");
+    }
+}
