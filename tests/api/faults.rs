@@ -43,9 +43,10 @@ async fn a_store_that_dies_mid_burst_loses_no_answered_write_and_keeps_no_failed
             |config| {
                 config.dynamodb_endpoint = Some(endpoint);
                 config.writes_per_minute = 1_000_000;
-                // What is deployed: a stalled or dead store answers 503 within seconds.
+                // A stalled or dead store answers 503 within seconds; a write whose answer
+                // was lost asks what became of it for as long again (a JVM's restart).
                 config.store_attempt_deadline = Duration::from_secs(2);
-                config.store_call_deadline = Duration::from_secs(5);
+                config.store_call_deadline = Duration::from_secs(10);
             },
             local_stack::Options { trust_forwarded_for: true, ..Default::default() },
         )

@@ -254,7 +254,8 @@ impl Store {
             token,
             self.rate_window(client, writes_per_minute, now),
         ];
-        match self.transact_raw(items).await {
+        // Item 1 is the new token, a put of a fresh random hash.
+        match self.transact_resolving(items, Some(1)).await {
             Ok(()) => return Ok(SignupOutcome::New),
             Err(Transaction::Failed(err)) => return Err(err),
             Err(Transaction::ConditionFailed(reasons)) => {
@@ -293,7 +294,7 @@ impl Store {
         signup_sk: &str,
         expires_at: Option<i64>,
     ) -> TransactWriteItem {
-        self.put(to_item(&TokenItem {
+        let item = to_item(&TokenItem {
             pk: token_pk(token_hash),
             sk: META.into(),
             kind: kind.as_str().into(),
@@ -301,7 +302,10 @@ impl Store {
             signup_pk: signup_pk.into(),
             signup_sk: signup_sk.into(),
             expires_at,
-        }))
+        });
+        // A fresh random token is never there already; if it is, a lost attempt put it.
+        let put = Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression("attribute_not_exists(PK)");
+        TransactWriteItem::builder().put(build(put.build())).build()
     }
 
     /// The signup a token names, unless either is gone or expired (TTL deletes late).

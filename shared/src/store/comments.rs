@@ -224,7 +224,8 @@ impl Store {
         if let Some(client) = &new.client {
             items.extend(self.client_limits(client, &new));
         }
-        match self.transact_raw(items).await {
+        // Item 1 is the comment itself, a put of a fresh id.
+        match self.transact_resolving(items, Some(1)).await {
             Ok(()) => Ok(comment),
             Err(Transaction::Failed(err)) => Err(err),
             Err(Transaction::ConditionFailed(reasons)) => {

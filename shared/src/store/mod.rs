@@ -54,6 +54,9 @@ pub const GSI1: &str = "GSI1";
 pub struct Store {
     client: Client,
     table: String,
+    /// How long a write whose outcome was lost may keep asking the store what became of
+    /// it (see [`Store::transact_resolving`]).
+    resolve_budget: Duration,
 }
 
 impl Store {
@@ -61,6 +64,11 @@ impl Store {
     /// stalled store answers 503 instead of holding a Lambda to its time limit.
     pub async fn connect(config: &Config) -> Self {
         Self::new(Client::from_conf(Self::client_config(config).build()), &config.table_name)
+            .with_resolve_budget(config.store_call_deadline)
+    }
+
+    pub fn with_resolve_budget(self, resolve_budget: Duration) -> Self {
+        Self { resolve_budget, ..self }
     }
 
     /// The client configuration [`Store::connect`] uses, for callers that add to it (the
@@ -87,7 +95,7 @@ impl Store {
     }
 
     pub fn new(client: Client, table: &str) -> Self {
-        Self { client, table: table.to_owned() }
+        Self { client, table: table.to_owned(), resolve_budget: Duration::from_secs(5) }
     }
 
     pub fn client(&self) -> &Client {
@@ -108,16 +116,33 @@ impl Store {
     /// Transactions that collide on an item (`TransactionConflict`) are tried again a few
     /// times after a short, growing pause.
     pub(crate) async fn transact_raw(&self, items: Vec<TransactWriteItem>) -> Result<(), Transaction> {
-        // Makes the SDK's own retries of this call idempotent, so a retried write never
-        // counts twice.
+        self.transact_resolving(items, None).await
+    }
+
+    /// [`Store::transact_raw`] for a write that must not answer "failed" when it may have
+    /// happened. `own` is an item only this call can have written (a put of a fresh id or
+    /// token, conditioned on not existing). When an attempt's answer is lost (the store
+    /// went away after receiving it, a timeout), the call is repeated with the same
+    /// client token until the store answers or the budget runs out: DynamoDB answers a
+    /// repeat of a transaction that landed with success, and a store that re-ran it
+    /// would find `own` already there, which also means it landed. Either way the client
+    /// is told what happened rather than a failure that left a trace.
+    pub(crate) async fn transact_resolving(
+        &self,
+        items: Vec<TransactWriteItem>,
+        own: Option<usize>,
+    ) -> Result<(), Transaction> {
+        // One token for the call: the SDK's own retries and ours are idempotent.
         let token = ulid::Ulid::new().to_string();
         let mut pause = Duration::from_millis(10);
-        for attempt in 1.. {
+        let mut lost: Option<std::time::Instant> = None;
+        let mut conflicts = 0;
+        loop {
             let result = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
-                .client_request_token(format!("{token}-{attempt}"))
+                .client_request_token(&token)
                 .send()
                 .await;
             let err = match result {
@@ -127,14 +152,19 @@ impl Store {
             if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() {
                 let reasons = cancel.cancellation_reasons();
                 if reasons.iter().any(|r| r.code() == Some("ConditionalCheckFailed")) {
-                    let reasons = reasons
+                    let reasons: Vec<_> = reasons
                         .iter()
                         .map(|r| (r.code() == Some("ConditionalCheckFailed"), r.item().cloned()))
                         .collect();
+                    if lost.is_some() && own.is_some_and(|i| reasons.get(i).is_some_and(|(failed, _)| *failed)) {
+                        // Our own item is there: the attempt whose answer was lost landed.
+                        return Ok(());
+                    }
                     return Err(Transaction::ConditionFailed(reasons));
                 }
                 let conflict = reasons.iter().any(|r| r.code() == Some("TransactionConflict"));
-                if conflict && attempt < TRANSACTION_ATTEMPTS {
+                conflicts += 1;
+                if conflict && conflicts < TRANSACTION_ATTEMPTS {
                     let jitter = Duration::from_millis(u64::from(ulid::Ulid::new().random() as u8 % 20));
                     tokio::time::sleep(pause + jitter).await;
                     pause *= 2;
@@ -144,13 +174,18 @@ impl Store {
                 {
                     return Err(Transaction::Failed(ApiError::Unavailable("the table is throttling".into())));
                 }
+                return Err(Transaction::Failed(sdk_error(err)));
+            }
+            // No answer from the store: the attempt may or may not have landed.
+            let since = *lost.get_or_insert_with(std::time::Instant::now);
+            if err.as_service_error().is_none() && own.is_some() && since.elapsed() < self.resolve_budget {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
             }
             return Err(Transaction::Failed(sdk_error(err)));
         }
-        unreachable!("the loop returns")
     }
 
-    /// Runs a transaction whose first item carries the condition; its failure is `on_condition`.
     pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>, on_condition: ApiError) -> Result<(), ApiError> {
         match self.transact_raw(items).await {
             Ok(()) => Ok(()),
