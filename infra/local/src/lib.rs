@@ -38,12 +38,9 @@ pub async fn start(config: Config, template: &Template, listener: TcpListener) -
     start_with(config, template, listener, Options::default()).await
 }
 
-/// What a benchmark may change about a stack; `make dev` and the tests use the defaults.
+/// What a benchmark or a test may change about a stack; `make dev` uses the defaults.
 #[derive(Default)]
 pub struct Options {
-    /// A store built by the caller (say, with an interceptor that reads consumed
-    /// capacity) instead of one built from the config.
-    pub store: Option<Store>,
     /// Take the client's address from the first `X-Forwarded-For` entry rather than the
     /// TCP peer, so one load generator can stand for many readers. API Gateway always
     /// uses the peer; only benchmarks set this.
@@ -56,10 +53,7 @@ pub async fn start_with(
     listener: TcpListener,
     options: Options,
 ) -> Result<Stack, String> {
-    let store = match options.store {
-        Some(store) => store,
-        None => Store::connect(&config).await,
-    };
+    let store = Store::connect(&config).await;
     dynamodb::create_table(store.client(), &config.table_name, &template.table).await?;
     let outbox = Outbox::default();
     let app = App { config: Arc::new(config), store, mailer: Arc::new(outbox.clone()) };
