@@ -51,6 +51,10 @@ fn number(name: &str, default: u64) -> Result<u64, String> {
 }
 
 async fn run() -> Result<(), String> {
+    // The stack's own log (RUST_LOG=error shows why a request failed).
+    if std::env::var("RUST_LOG").is_ok() {
+        shared::init_tracing();
+    }
     let began = Instant::now();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
