@@ -92,7 +92,7 @@ async fn run() -> Result<(), String> {
     config.count_cache = std::time::Duration::from_secs(shared::config::DEFAULT_COUNT_CACHE_SECONDS.into());
     let template = Template::load(&template::default_path())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-    let options = Options { trust_forwarded_for: true, ..Options::default() };
+    let options = Options { trust_forwarded_for: true };
     let stack = local_stack::start_with(config.clone(), &template, listener, options).await?;
     let base = stack.base_url.clone();
     let http = reqwest::Client::new();

@@ -48,7 +48,7 @@ async fn a_store_that_dies_mid_burst_loses_no_answered_write_and_keeps_no_failed
                 config.store_attempt_deadline = Duration::from_secs(2);
                 config.store_call_deadline = Duration::from_secs(10);
             },
-            local_stack::Options { trust_forwarded_for: true, ..Default::default() },
+            local_stack::Options { trust_forwarded_for: true },
         )
         .await,
     );

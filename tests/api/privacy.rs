@@ -74,7 +74,7 @@ impl Walk {
 async fn no_public_answer_reveals_an_email_or_an_address() {
     let app = TestApp::spawn_with_options(
         |config| config.writes_per_minute = 1_000,
-        local_stack::Options { trust_forwarded_for: true, ..Default::default() },
+        local_stack::Options { trust_forwarded_for: true },
     )
     .await;
     let mut walk = Walk { app, seen: 0 };

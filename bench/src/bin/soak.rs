@@ -54,7 +54,7 @@ async fn run() -> Result<(), String> {
     config.writes_per_minute = 30;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let template = Template::load(&template::default_path())?;
-    let options = Options { trust_forwarded_for: true, ..Options::default() };
+    let options = Options { trust_forwarded_for: true };
     let stack = local_stack::start_with(config, &template, listener, options).await?;
     let base = stack.base_url.clone();
     let http = reqwest::Client::new();

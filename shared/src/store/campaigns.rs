@@ -304,7 +304,10 @@ impl Store {
             expires_at,
         });
         // A fresh random token is never there already; if it is, a lost attempt put it.
-        let put = Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression("attribute_not_exists(PK)");
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)");
         TransactWriteItem::builder().put(build(put.build())).build()
     }
 
