@@ -77,8 +77,10 @@ deps: .tools/java.stamp .tools/chromium.stamp node_modules/.package-lock.json $(
 soak: deps
 	cargo build --profile bench-harness --package bench --bin soak
 	"$(TARGET_DIR)/bench-harness/soak"
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	@test -x .tools/cargo/bin/cargo-fuzz || cargo install cargo-fuzz --locked --root .tools/cargo
-	cd fuzz && PATH="$(CURDIR)/.tools/cargo/bin:$$PATH" cargo +nightly fuzz run request_parsing -- -max_total_time=$${FUZZ_SECONDS:-60}
+	cd fuzz && PATH="$(CURDIR)/.tools/cargo/bin:$$PATH" cargo +nightly fuzz run --target-dir "$(abspath $(TARGET_DIR))/fuzz" \
+	  request_parsing -- -max_total_time=$${FUZZ_SECONDS:-60}
 
 .tools/wrk.stamp:
 	@mkdir -p .tools
