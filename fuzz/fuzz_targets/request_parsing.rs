@@ -26,12 +26,13 @@ fuzz_target!(|data: &[u8]| {
         assert!((1..=200).contains(&page.limit));
     }
     let _ = Cursor::decode(&text, &["PK", "SK"], ("PK", "POSTS"));
-    // Text may say anything (escaped); markup may not: no script, and every link's
-    // target is http, https or mailto.
+    // Text may say anything, `href="` included; markup may not. Text never holds a raw
+    // `<` (it is escaped), so every `<a href="` is a link: its target must be http,
+    // https or mailto. And no script element.
     let html = shared::markdown::render(&text);
     assert!(!html.contains("<script"), "{html}");
-    for (at, _) in html.match_indices("href=\"") {
-        let target = &html[at + 6..];
+    for (at, _) in html.match_indices("<a href=\"") {
+        let target = &html[at + 9..];
         assert!(
             target.starts_with("http://") || target.starts_with("https://") || target.starts_with("mailto:"),
             "{html}"
