@@ -1,13 +1,24 @@
-//! Faults: DynamoDB Local (keeping its data on disk) is killed in the middle of a burst
+//! Faults: DynamoDB Local (keeping its data on disk) is stopped in the middle of a burst
 //! of comments and signups, then started again on the same files. Every request that
 //! answered 2xx must be there afterwards; every one that failed must have answered 503
 //! `unavailable` (not a 500, not a hang) and left nothing behind: no orphan comment, no
 //! signup that was counted or mailed but not stored.
+//!
+//! The store is reached through a relay that is cut first, the way an outage looks to a
+//! client: requests in flight lose their answers (whether or not the store carried them
+//! out), new ones find nobody. Only once the emulator has gone quiet is it killed. Killing
+//! it under load instead would test the emulator, not us: DynamoDB Local answers a
+//! `TransactWriteItems` before its SQLite `COMMIT` has run (it queues the commit without
+//! waiting), so a kill at that moment undoes a transaction it has already acknowledged,
+//! which DynamoDB never does.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 use local_stack::DynamoDbLocal;
 use reqwest::StatusCode;
@@ -31,13 +42,54 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A TCP relay to the store on `upstream` that can be cut: a cut drops every connection
+/// at once, in whatever state, and refuses new ones until it is mended.
+struct Relay {
+    endpoint: String,
+    cut: watch::Sender<bool>,
+}
+
+impl Relay {
+    async fn start(upstream: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let (cut, _) = watch::channel(false);
+        let watching = cut.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut cut = watching.subscribe();
+                if *cut.borrow() {
+                    continue; // dropped: the client sees its connection closed
+                }
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", upstream)).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Self { endpoint, cut }
+    }
+
+    fn cut(&self) {
+        self.cut.send_replace(true);
+    }
+
+    fn mend(&self) {
+        self.cut.send_replace(false);
+    }
+}
+
 #[tokio::test]
 async fn a_store_that_dies_mid_burst_loses_no_answered_write_and_keeps_no_failed_one() {
     let dir = std::env::temp_dir().join(format!("rally-faults-{}", ulid::Ulid::new()));
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     let db = DynamoDbLocal::start_on(port, Some(&dir)).expect("DynamoDB Local starts on disk");
-    let endpoint = db.endpoint.clone();
+    let relay = Arc::new(Relay::start(port).await);
+    let endpoint = relay.endpoint.clone();
     let app = Arc::new(
         TestApp::spawn_with_options(
             |config| {
@@ -63,7 +115,7 @@ async fn a_store_that_dies_mid_burst_loses_no_answered_write_and_keeps_no_failed
     let answered = Arc::new(AtomicUsize::new(0));
     let outcomes = Arc::new(Mutex::new(Vec::new()));
     // Closed while the store restarts, so the burst does not spend itself on a dead store.
-    let (gate, _) = tokio::sync::watch::channel(true);
+    let (gate, _) = watch::channel(true);
     let gate = Arc::new(gate);
     let workers: Vec<_> = (0..WORKERS)
         .map(|_| {
@@ -100,16 +152,19 @@ async fn a_store_that_dies_mid_burst_loses_no_answered_write_and_keeps_no_failed
         .collect();
 
     // The fault, driven by progress rather than by the clock: once a sixth of the burst
-    // has been answered the store dies; once 32 more requests have been answered without
-    // it, new requests wait while it comes back on the same files.
+    // has been answered the store goes away (the relay is cut, and the emulator is killed
+    // once it has finished what it had received); once 32 more requests have been answered
+    // without it, new requests wait while it comes back on the same files.
     let fault = {
-        let (answered, gate) = (answered.clone(), gate.clone());
+        let (answered, gate, relay) = (answered.clone(), gate.clone(), relay.clone());
         tokio::spawn(async move {
             while answered.load(Ordering::SeqCst) < REQUESTS / 6 {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
-            let port = tokio::task::spawn_blocking(move || db.crash()).await.unwrap();
+            relay.cut();
             let down_at = answered.load(Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let port = tokio::task::spawn_blocking(move || db.crash()).await.unwrap();
             while answered.load(Ordering::SeqCst) < down_at + 2 * WORKERS {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
@@ -118,6 +173,7 @@ async fn a_store_that_dies_mid_burst_loses_no_answered_write_and_keeps_no_failed
                 .await
                 .unwrap()
                 .expect("DynamoDB Local starts again on its files");
+            relay.mend();
             gate.send_replace(true);
             db
         })
