@@ -66,6 +66,14 @@ impl<'a> Scenario<'a> {
     pub fn script(url: String, script: &'a str, constants: Vec<(&'a str, String)>) -> Self {
         Self { url, script: Some(script), constants }
     }
+
+    /// The same requests with other numbers (other addresses, emails and texts), for an
+    /// unmeasured run before this one.
+    pub fn warm_up(&self) -> Self {
+        let mut constants = self.constants.clone();
+        constants.push(("RUN", "100".into()));
+        Self { url: self.url.clone(), script: self.script, constants }
+    }
 }
 
 pub async fn wrk(scenario: &Scenario<'_>, seconds: u64, scratch: &Path) -> Result<Run, String> {

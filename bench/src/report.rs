@@ -45,6 +45,8 @@ pub struct Results {
     /// exec → first `GET /next` of `bash`: the method's floor on this machine
     pub cold_floor: Vec<Duration>,
     pub load: Vec<(String, Run, load::CpuShare)>,
+    /// DynamoDB Local alone taking writes, without HTTP or functions
+    pub ceiling: Vec<crate::ceiling::Ceiling>,
     /// fresh tokens available, first confirmations counted
     pub fresh_confirmations: Option<(u64, u64)>,
     pub viral: Option<Day>,
@@ -217,7 +219,8 @@ pub fn render(r: &Results, machine: &Machine) -> String {
         s,
         "Through the local stack (every function in one process, optimised build, the router turning each request \
          into the API Gateway v2 event) against DynamoDB Local (Java) on the same 2 cores, with Debian's `wrk`: \
-         {} threads, {} connections, {seconds} s. Writers send each request from its own address \
+         {} threads, {} connections, {seconds} s, each run after an unmeasured run of the same kind and length \
+         (so DynamoDB Local's JIT has compiled the path it measures; DynamoDB itself has no JVM to warm). Writers send each request from its own address \
          (`X-Forwarded-For`, trusted only by the benchmark's stack) so the per-address rate limit does not \
          serialise them. The DynamoDB calls are those one request of each kind made, seen by an SDK interceptor that \
          also asks for `ReturnConsumedCapacity: TOTAL`. DynamoDB Local reports one unit per item of a transaction \
@@ -261,6 +264,21 @@ pub fn render(r: &Results, machine: &Machine) -> String {
             described,
             cost_per_million(billed_ms, read, write)
         );
+    }
+    if !r.ceiling.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n**What DynamoDB Local itself takes.** The same emulator, kept busy by {} tasks in the harness for \
+             {seconds} s each with no HTTP, router or function in the way (the first row runs our `Store` code, \
+             the others bare SDK calls). This is the ceiling the comment runs above are measured against: a \
+             transaction costs the emulator several times a plain write, and a comment must be one, so that \
+             nothing is half-written.\n",
+            load::CONNECTIONS
+        );
+        let _ = writeln!(s, "| writes | per second | DynamoDB Local CPU per write |\n|---|---:|---:|");
+        for ceiling in &r.ceiling {
+            let _ = writeln!(s, "| {} | {:.0} | {} |", ceiling.name, ceiling.per_second, ms(ceiling.dynamodb_cpu));
+        }
     }
     if let Some((fresh, counted)) = r.fresh_confirmations {
         let _ = writeln!(

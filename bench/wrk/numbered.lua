@@ -1,7 +1,8 @@
 -- Shared by the writing scenarios: each wrk thread gets an id, each request a number,
 -- and every request comes from its own address (X-Forwarded-For, which the benchmark's
--- local stack trusts), so no two requests share a rate-limit window.
-local thread_count = 0
+-- local stack trusts), so no two requests share a rate-limit window. RUN (when set) sets
+-- a warm-up run's numbers apart from the measured run's.
+local thread_count = RUN or 0
 function setup(thread)
   thread:set("thread_id", thread_count)
   thread_count = thread_count + 1
