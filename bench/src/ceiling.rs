@@ -28,8 +28,7 @@ pub struct Ceiling {
 /// `TransactWriteItems` and a `PutItem` of the same item.
 pub async fn measure(store: &Store, java: u32, seconds: u64) -> Result<Vec<Ceiling>, String> {
     let store = Arc::new(store.clone());
-    let body =
-        "The court will hear the appeal next month; every letter to the ministry helps. ".repeat(4)[..300].to_owned();
+    let body = crate::FILLER.repeat(4)[..300].to_owned();
     let mut results = Vec::new();
 
     let comment = {

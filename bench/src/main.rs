@@ -34,6 +34,8 @@ const ADMIN_TOKEN: &str = "bench-admin-token";
 const THREAD: &str = "bench-thread";
 const PETITION: &str = "bench-petition";
 const VIRAL: &str = "viral-day";
+/// The text of the benchmark's comments, repeated to about 300 characters.
+pub const FILLER: &str = "The court will hear the appeal next month; every letter to the ministry helps. ";
 
 #[tokio::main]
 async fn main() {
@@ -261,7 +263,7 @@ async fn seed(http: &reqwest::Client, base: &str) -> Result<(), String> {
                           "author": "Bench", "tags": ["bench"]});
         send(admin(http.post(format!("{base}/posts"))).json(&post)).await?;
     }
-    let filler = "The court will hear the appeal next month; every letter to the ministry helps. ".repeat(4);
+    let filler = FILLER.repeat(4);
     let mut top_level: Vec<String> = Vec::new();
     for n in 0..200 {
         let mut comment = json!({"author": format!("Reader {n}"), "body": format!("{n}: {}", &filler[..295])});

@@ -219,8 +219,9 @@ pub fn render(r: &Results, machine: &Machine) -> String {
         s,
         "Through the local stack (every function in one process, optimised build, the router turning each request \
          into the API Gateway v2 event) against DynamoDB Local (Java) on the same 2 cores, with Debian's `wrk`: \
-         {} threads, {} connections, {seconds} s, each run after an unmeasured run of the same kind and length \
-         (so DynamoDB Local's JIT has compiled the path it measures; DynamoDB itself has no JVM to warm). Writers send each request from its own address \
+         {} threads, {} connections, {seconds} s, each run after an unmeasured run of the same kind and \
+         length (so DynamoDB Local's JIT has compiled the path it measures; DynamoDB itself has no JVM to \
+         warm). Writers send each request from its own address \
          (`X-Forwarded-For`, trusted only by the benchmark's stack) so the per-address rate limit does not \
          serialise them. The DynamoDB calls are those one request of each kind made, seen by an SDK interceptor that \
          also asks for `ReturnConsumedCapacity: TOTAL`. DynamoDB Local reports one unit per item of a transaction \

@@ -46,10 +46,6 @@ const UP: usize = 0;
 const AWAY: usize = 1;
 const BACK: usize = 2;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// A TCP relay to the store on `upstream` that can be cut: a cut drops every connection
 /// at once, in whatever state, and refuses new ones until it is mended.
 struct Relay {
@@ -94,7 +90,7 @@ impl Relay {
 async fn a_store_that_dies_mid_burst_loses_no_answered_write_and_keeps_no_failed_one() {
     let dir = std::env::temp_dir().join(format!("rally-faults-{}", ulid::Ulid::new()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
+    let port = local_stack::dynamodb::free_port().unwrap();
     let db = DynamoDbLocal::start_on(port, Some(&dir)).expect("DynamoDB Local starts on disk");
     let relay = Arc::new(Relay::start(port).await);
     let endpoint = relay.endpoint.clone();

@@ -111,7 +111,8 @@ fn spawn_tied_to_this_process(mut command: Command) -> Result<u32, String> {
     receiver.recv().map_err(|e| e.to_string())?
 }
 
-fn free_port() -> Result<u16, String> {
+/// A port on 127.0.0.1 that nothing listens on now.
+pub fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
 }
