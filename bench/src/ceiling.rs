@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use shared::comment::CommentId;
 use shared::config::sha256_hex;
 use shared::post::Slug;
-use shared::store::{CommentStatus, NewCommentContext};
+use shared::store::{ClientLimits, CommentStatus, NewCommentContext};
 use shared::{Store, markdown, time};
 
 use crate::load::{CONNECTIONS, cpu_time};
@@ -44,15 +44,18 @@ pub async fn measure(store: &Store, java: u32, seconds: u64) -> Result<Vec<Ceili
                     author: "Ceiling".into(),
                     website: None,
                     body_html: markdown::render(&body),
-                    body_hash: sha256_hex(format!("{n}{body}").as_bytes()),
+                    limits: Some(ClientLimits {
+                        client: format!("ceiling-{n}"),
+                        body_hash: sha256_hex(format!("{n}{body}").as_bytes()),
+                        writes_per_minute: 1_000_000,
+                    }),
                     body,
                     parent_id: None,
                     is_post_author: false,
                     status: CommentStatus::Approved,
                     email_hash: None,
+                    commenter_key_hash: None,
                     edit_token_hash: sha256_hex(n.to_string().as_bytes()),
-                    client: Some(format!("ceiling-{n}")),
-                    writes_per_minute: 1_000_000,
                     now,
                     numbered: Some(numbered),
                 };

@@ -297,7 +297,7 @@ async fn seed(http: &reqwest::Client, base: &str) -> Result<(), String> {
 async fn capacity_stack(config: &Config, template: &Template) -> Result<(String, Recorder, Outbox), String> {
     let recorder = Recorder::default();
     let client_config = Store::client_config(config).interceptor(ConsumedCapacity(recorder.clone())).build();
-    let store = Store::new(Client::from_conf(client_config), &config.table_name);
+    let store = Store::new(Client::from_conf(client_config), &config.table_name, &config.ip_hash_salt);
     let outbox = Outbox::default();
     let app = App { config: Arc::new(config.clone()), store, mailer: Arc::new(outbox.clone()) };
     let mut router = Router::new(template, app, None)?;

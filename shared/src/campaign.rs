@@ -1,11 +1,12 @@
 //! Petitions and pledges, and the signups both take: validated input and the email
 //! normalisation that makes "one signup per person" hold.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::comment::Email;
 use crate::error::ApiError;
-use crate::input::{Fields, optional, optional_blank, required, text};
+use crate::input::{Fields, optional, optional_blank, plain_text, required, single_line, text};
 use crate::post::Slug;
 use crate::time::{self as t, Timestamp};
 
@@ -58,11 +59,17 @@ pub fn normalise_email(email: &Email) -> String {
     format!("{local}@{domain}")
 }
 
-/// The key a person's signups are stored under: a salted hash of the normalised address,
-/// so uniqueness lives in the key, and a key (which public list cursors carry) cannot be
-/// matched against a guessed address without the deployment's secret.
-pub fn signer_key(email: &Email, salt: &str) -> String {
-    crate::config::sha256_hex(format!("{salt}|email:{}", normalise_email(email)).as_bytes())
+/// The key a person's signup to one campaign is stored under: a salted hash of the
+/// normalised address and the campaign, so uniqueness lives in the key, a key (which
+/// public list cursors carry) cannot be matched against a guessed address without the
+/// deployment's secret, and one person's keys in two campaigns cannot be linked.
+pub fn signer_key(email: &Email, salt: &str, kind: Kind, slug: &Slug) -> String {
+    crate::config::sha256_hex(format!("{salt}|email:{}|{}:{slug}", normalise_email(email), kind.as_str()).as_bytes())
+}
+
+/// The key of a person's address across every campaign, for the per-address mail cap.
+pub fn address_key(email: &Email, salt: &str) -> String {
+    crate::config::sha256_hex(format!("{salt}|mailto:{}", normalise_email(email)).as_bytes())
 }
 
 /// A new petition, from `POST /petitions`.
@@ -168,62 +175,98 @@ fn whole(min: u64, max: u64) -> impl FnOnce(Option<Value>) -> Result<u64, String
     }
 }
 
-/// A signup to a petition (`name, email, country?, postcode?, comment?`) or a pledge
-/// (`name, email, amount?`), with `public` and `consent: true` for both.
-#[derive(Debug, Clone)]
-pub struct NewSignup {
+/// What a signup shows and what the organiser receives: asked for in the signup
+/// request, then shown to the person who holds the mailbox on the confirmation page,
+/// who confirms it or changes it. Nothing a request asks for is published until then.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignupDetails {
     pub name: String,
-    pub email: Email,
     pub country: Option<String>,
     pub postcode: Option<String>,
     pub comment: Option<String>,
     pub amount: Option<u64>,
+    /// Whether the name (and country, comment or amount) is in the public list.
     pub public: bool,
+}
+
+/// A signup to a petition (`name, email, country?, postcode?, comment?`) or a pledge
+/// (`name, email, amount?`), with `public` and `consent: true` for both.
+#[derive(Debug, Clone)]
+pub struct NewSignup {
+    pub email: Email,
+    pub details: SignupDetails,
 }
 
 impl NewSignup {
     pub fn from_json(map: Map<String, Value>, kind: Kind) -> Result<Self, ApiError> {
         let mut f = Fields::new(map);
-        let name = f.take("name", required(text(100)));
         let email = f.take("email", required(Email::parse));
-        let (country, postcode, comment, amount) = match kind {
-            Kind::Petition => (
-                f.take("country", optional_blank(text(60))),
-                f.take("postcode", optional_blank(text(20))),
-                f.take("comment", optional_blank(text(1_000))),
-                Some(None),
-            ),
-            Kind::Pledge => (
-                Some(None),
-                Some(None),
-                Some(None),
-                f.take("amount", |v| match v {
-                    None | Some(Value::Null) => Ok(None),
-                    other => whole(1, MAX_AMOUNT)(other).map(Some),
-                }),
-            ),
-        };
-        let public = f.take("public", |v| match v {
-            None | Some(Value::Null) => Ok(false),
-            Some(Value::Bool(b)) => Ok(b),
-            Some(_) => Err("must be true or false".to_string()),
-        });
+        let details = take_details(&mut f, kind, None);
         f.take("consent", |v| match v {
             Some(Value::Bool(true)) => Ok(()),
             _ => Err("must be true: a signup needs your consent".to_string()),
         });
         f.honeypot();
         f.finish()?;
-        Ok(Self {
-            name: name.expect("checked"),
-            email: email.expect("checked"),
-            country: country.expect("checked"),
-            postcode: postcode.expect("checked"),
-            comment: comment.expect("checked"),
-            amount: amount.expect("checked"),
-            public: public.expect("checked"),
-        })
+        Ok(Self { email: email.expect("checked"), details: details.expect("checked") })
     }
+}
+
+impl SignupDetails {
+    /// The details a person confirms: each field they sent, or else what the signup
+    /// request asked for; but public only when they say so now.
+    pub fn confirmed(map: Map<String, Value>, kind: Kind, requested: &SignupDetails) -> Result<Self, ApiError> {
+        let mut f = Fields::new(map);
+        let details = take_details(&mut f, kind, Some(requested));
+        f.finish()?;
+        Ok(details.expect("checked"))
+    }
+}
+
+/// The detail fields of `kind`; absent ones come from `defaults` where given.
+fn take_details(f: &mut Fields, kind: Kind, defaults: Option<&SignupDetails>) -> Option<SignupDetails> {
+    let or_default = |value: Option<Value>, default: Option<&String>| match (value, default) {
+        (None, Some(default)) => Some(Value::String(default.clone())),
+        (value, _) => value,
+    };
+    let name = f.take("name", |v| required(single_line(100))(or_default(v, defaults.map(|d| &d.name))));
+    let (country, postcode, comment, amount) = match kind {
+        Kind::Petition => (
+            f.take("country", |v| {
+                optional_blank(single_line(60))(or_default(v, defaults.and_then(|d| d.country.as_ref())))
+            }),
+            f.take("postcode", |v| {
+                optional_blank(single_line(20))(or_default(v, defaults.and_then(|d| d.postcode.as_ref())))
+            }),
+            f.take("comment", |v| {
+                optional_blank(plain_text(1_000))(or_default(v, defaults.and_then(|d| d.comment.as_ref())))
+            }),
+            Some(None),
+        ),
+        Kind::Pledge => (
+            Some(None),
+            Some(None),
+            Some(None),
+            f.take("amount", |v| match v {
+                None => Ok(defaults.and_then(|d| d.amount)),
+                Some(Value::Null) => Ok(None),
+                other => whole(1, MAX_AMOUNT)(other).map(Some),
+            }),
+        ),
+    };
+    let public = f.take("public", |v| match v {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(b),
+        Some(_) => Err("must be true or false".to_string()),
+    });
+    Some(SignupDetails {
+        name: name?,
+        country: country?,
+        postcode: postcode?,
+        comment: comment?,
+        amount: amount?,
+        public: public?,
+    })
 }
 
 #[cfg(test)]
@@ -271,5 +314,42 @@ mod tests {
             Kind::Pledge,
         );
         assert!(absurd.is_err(), "absurd amounts are refused");
+    }
+
+    #[test]
+    fn a_confirmation_is_private_unless_it_says_otherwise() {
+        let requested = SignupDetails {
+            name: "Made Up".into(),
+            country: Some("Nowhere".into()),
+            postcode: None,
+            comment: Some("Not mine".into()),
+            amount: None,
+            public: true,
+        };
+        let map = |v: Value| v.as_object().unwrap().clone();
+        let kept = SignupDetails::confirmed(map(json!({})), Kind::Petition, &requested).unwrap();
+        assert_eq!(kept, SignupDetails { public: false, ..requested.clone() });
+        let changed = SignupDetails::confirmed(
+            map(json!({"name": "Ji-woo", "comment": "", "country": null, "public": true})),
+            Kind::Petition,
+            &requested,
+        )
+        .unwrap();
+        assert_eq!(
+            (changed.name.as_str(), changed.comment, changed.country, changed.public),
+            ("Ji-woo", None, None, true)
+        );
+        let phishing =
+            SignupDetails::confirmed(map(json!({"name": "x\nhttps://phish.example"})), Kind::Petition, &requested);
+        assert!(phishing.is_err());
+    }
+
+    #[test]
+    fn signer_keys_differ_between_campaigns() {
+        let slug = |s: &str| Slug::parse(s).unwrap();
+        let a = signer_key(&email("a@example.org"), "salt", Kind::Petition, &slug("one"));
+        assert_ne!(a, signer_key(&email("a@example.org"), "salt", Kind::Petition, &slug("two")));
+        assert_ne!(a, signer_key(&email("a@example.org"), "salt", Kind::Pledge, &slug("one")));
+        assert_eq!(a, signer_key(&email("A+x@Example.org"), "salt", Kind::Petition, &slug("one")));
     }
 }

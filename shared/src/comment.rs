@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::input::{Fields, optional, optional_blank, required, text};
+use crate::input::{Fields, optional, optional_blank, required, single_line};
 
 pub const MAX_AUTHOR: usize = 80;
 pub const MAX_BODY: usize = 10_000;
@@ -125,6 +125,34 @@ pub fn is_http_url(url: &str) -> bool {
     port_ok && is_host_name(host)
 }
 
+/// A secret the widget keeps in the reader's browser and sends with every comment, so
+/// that "this commenter has been approved before" belongs to the person who was
+/// approved, not to anyone who types their address: 22 to 128 characters of
+/// `A-Za-z0-9_-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommenterKey(String);
+
+impl CommenterKey {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let ok =
+            (22..=128).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok { Ok(Self(raw.to_owned())) } else { Err("must be 22 to 128 characters of A-Z, a-z, 0-9, - and _".into()) }
+    }
+}
+
+/// A commenter's address as kept for the first-time rule: salted, so a stored hash
+/// cannot be matched against a guessed address.
+pub fn commenter_email_hash(email: &Email, salt: &str) -> String {
+    crate::config::sha256_hex(format!("{salt}|commenter:{}", email.as_ref()).as_bytes())
+}
+
+/// A commenter key as kept for the first-time rule. The rule knows a commenter by both
+/// hashes (see `Store::known_commenter`): knowing someone's address is not enough to pass
+/// as them, and an answer (201 or 202) speaks only of the caller's own address and key.
+pub fn commenter_key_hash(key: &CommenterKey, salt: &str) -> String {
+    crate::config::sha256_hex(format!("{salt}|commenter-key:{}", key.0).as_bytes())
+}
+
 /// A comment as a reader submits it.
 #[derive(Debug, Clone)]
 pub struct NewComment {
@@ -133,16 +161,18 @@ pub struct NewComment {
     pub parent_id: Option<CommentId>,
     pub email: Option<Email>,
     pub website: Option<Website>,
+    pub commenter_key: Option<CommenterKey>,
 }
 
 impl NewComment {
     pub fn from_json(map: Map<String, Value>) -> Result<Self, ApiError> {
         let mut f = Fields::new(map);
-        let author = f.take("author", required(text(MAX_AUTHOR)));
+        let author = f.take("author", required(single_line(MAX_AUTHOR)));
         let body = f.take("body", required(comment_body));
         let parent_id = f.take("parent_id", optional(CommentId::parse));
         let email = f.take("email", optional_blank(Email::parse));
         let website = f.take("website", optional_blank(Website::parse));
+        let commenter_key = f.take("commenter_key", optional_blank(CommenterKey::parse));
         f.honeypot();
         f.finish()?;
         Ok(Self {
@@ -151,6 +181,7 @@ impl NewComment {
             parent_id: parent_id.expect("checked by finish"),
             email: email.expect("checked by finish"),
             website: website.expect("checked by finish"),
+            commenter_key: commenter_key.expect("checked by finish"),
         })
     }
 }

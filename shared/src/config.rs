@@ -36,7 +36,17 @@ pub struct Config {
     /// 5; 0 reads every time). Their `Cache-Control` already lets browsers and CDNs keep
     /// them longer; the local stack reads every time so a demo shows each change at once.
     pub count_cache: std::time::Duration,
+    /// The API's own address as readers reach it (`PUBLIC_URL`, e.g.
+    /// `https://api.blog.example`), for the links in mail. Unset, links use the domain
+    /// API Gateway reports in the request context; never the request's `Host` or
+    /// `X-Forwarded-*` headers, which a client writes.
+    pub public_url: Option<String>,
+    /// What strangers can make the deployment mail (`MAILS_PER_ADDRESS_PER_DAY`,
+    /// `MAILS_PER_DAY`).
+    pub mail_caps: crate::store::MailCaps,
 }
+
+pub const DEFAULT_MAIL_CAPS: crate::store::MailCaps = crate::store::MailCaps { per_address: 5, per_day: 50_000 };
 
 pub const DEFAULT_COUNT_CACHE_SECONDS: u32 = 5;
 
@@ -109,6 +119,18 @@ impl Config {
             count_cache: std::time::Duration::from_secs(
                 number("COUNT_CACHE_SECONDS")?.unwrap_or(DEFAULT_COUNT_CACHE_SECONDS).into(),
             ),
+            public_url: non_empty("PUBLIC_URL")
+                .map(|url| {
+                    parse_public_url(&url).ok_or(ConfigError::Invalid {
+                        name: "PUBLIC_URL",
+                        why: "expected an http(s) URL such as https://api.blog.example".into(),
+                    })
+                })
+                .transpose()?,
+            mail_caps: crate::store::MailCaps {
+                per_address: number("MAILS_PER_ADDRESS_PER_DAY")?.unwrap_or(DEFAULT_MAIL_CAPS.per_address),
+                per_day: number("MAILS_PER_DAY")?.unwrap_or(DEFAULT_MAIL_CAPS.per_day),
+            },
             table_name,
         })
     }
@@ -126,11 +148,19 @@ impl Config {
             store_attempt_deadline: std::time::Duration::from_secs(20),
             store_call_deadline: std::time::Duration::from_secs(60),
             count_cache: std::time::Duration::ZERO,
+            public_url: None,
+            mail_caps: DEFAULT_MAIL_CAPS,
         }
     }
 }
 
 pub const DEFAULT_WRITES_PER_MINUTE: u32 = 10;
+
+/// An absolute http(s) URL without a trailing slash, or `None`.
+pub fn parse_public_url(raw: &str) -> Option<String> {
+    let url = raw.trim().trim_end_matches('/');
+    (crate::comment::is_http_url(url) && !url.contains(['?', '#'])).then(|| url.to_owned())
+}
 
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
@@ -220,6 +250,27 @@ mod tests {
         let bad =
             Config::from_lookup(env(&[("TABLE_NAME", "t"), ("IP_HASH_SALT", "s"), ("WRITES_PER_MINUTE", "lots")]));
         assert!(matches!(bad, Err(ConfigError::Invalid { name: "WRITES_PER_MINUTE", .. })));
+    }
+
+    #[test]
+    fn the_public_url_and_mail_caps_are_read_and_checked() {
+        let base = [("TABLE_NAME", "t"), ("IP_HASH_SALT", "s")];
+        let defaults = Config::from_lookup(env(&base)).unwrap();
+        assert_eq!((defaults.public_url, defaults.mail_caps), (None, DEFAULT_MAIL_CAPS));
+        let set = Config::from_lookup(env(&[
+            base[0],
+            base[1],
+            ("PUBLIC_URL", "https://api.blog.example/"),
+            ("MAILS_PER_ADDRESS_PER_DAY", "2"),
+            ("MAILS_PER_DAY", "100"),
+        ]))
+        .unwrap();
+        assert_eq!(set.public_url.as_deref(), Some("https://api.blog.example"));
+        assert_eq!(set.mail_caps, crate::store::MailCaps { per_address: 2, per_day: 100 });
+        for bad in ["api.blog.example", "javascript:alert(1)", "https://a.example/?x"] {
+            let err = Config::from_lookup(env(&[base[0], base[1], ("PUBLIC_URL", bad)]));
+            assert!(matches!(err, Err(ConfigError::Invalid { name: "PUBLIC_URL", .. })), "{bad}");
+        }
     }
 
     #[test]

@@ -118,6 +118,68 @@ pub fn text(max: usize) -> impl Fn(&str) -> Result<String, String> {
     }
 }
 
+/// A name or other short text a stranger sends that may be shown to others or reach a
+/// mail: [`text`], on one line, with no control, bidirectional-override or invisible
+/// characters (which can make text read differently from what it is) and no web
+/// address (so it can never become a link someone else is shown).
+pub fn single_line(max: usize) -> impl Fn(&str) -> Result<String, String> {
+    move |raw| {
+        let text = text(max)(raw)?;
+        if text.chars().any(|c| c.is_control() || is_hidden_format(c)) {
+            return Err("must be one line of plain text, without control or direction characters".into());
+        }
+        if contains_web_address(&text) {
+            return Err("must not contain a web address".into());
+        }
+        Ok(text)
+    }
+}
+
+/// Like [`single_line`] for longer text such as a signer's comment: line breaks are
+/// kept, web addresses are allowed (it is never mailed), the rest is refused.
+pub fn plain_text(max: usize) -> impl Fn(&str) -> Result<String, String> {
+    move |raw| {
+        let text = text(max)(raw)?;
+        if text.chars().any(|c| (c.is_control() && c != '\n' && c != '\r') || is_hidden_format(c)) {
+            return Err("must be plain text, without control or direction characters".into());
+        }
+        Ok(text)
+    }
+}
+
+/// Characters that change how text around them is shown without being seen: bidi
+/// embeddings, overrides, isolates and marks, line and paragraph separators, and
+/// zero-width spaces. (Zero-width joiners stay: scripts and emoji need them.)
+fn is_hidden_format(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2028}' | '\u{2029}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Whether text holds something a mail client or a reader would take for a web
+/// address: a scheme (`https://`), `www.`, or a host name such as `phish.example`
+/// (any dot a browser accepts between labels, and a top-level label of two letters
+/// or more). A name written "Dr.Kim" is refused too; "Dr. Kim" is not.
+pub fn contains_web_address(text: &str) -> bool {
+    let folded: String = text
+        .chars()
+        .map(|c| match c {
+            '\u{3002}' | '\u{FF0E}' | '\u{FF61}' => '.',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    if folded.contains("://") || folded.contains("www.") {
+        return true;
+    }
+    let chars: Vec<char> = folded.chars().collect();
+    chars.iter().enumerate().any(|(i, c)| {
+        if *c != '.' || i == 0 || !chars[i - 1].is_alphanumeric() {
+            return false;
+        }
+        let tld = chars[i + 1..].iter().take_while(|c| c.is_alphabetic()).count();
+        tld >= 2 && chars.get(i + 1 + tld).is_none_or(|c| !c.is_alphanumeric())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +205,37 @@ mod tests {
         assert_eq!(text(3)("  한국어 ").unwrap(), "한국어");
         assert!(text(3)("abcd").is_err());
         assert!(text(3)("   ").is_err());
+    }
+
+    #[test]
+    fn single_lines_refuse_breaks_direction_marks_and_addresses() {
+        for good in ["Min-jun", "김민준", "O'Neil, J.", "Dr. Kim", "Ana María", "👩‍👩‍👧"] {
+            assert_eq!(single_line(80)(good).as_deref(), Ok(good), "{good}");
+        }
+        for bad in [
+            "Min-jun,\n\nACTION NEEDED",
+            "a\rb",
+            "tab\there",
+            "evil\u{202E}txt.exe",
+            "\u{2066}x\u{2069}",
+            "a\u{2028}b",
+            "zero\u{200B}width",
+            "visit https://phish.example/r",
+            "phish.example",
+            "PHISH.EXAMPLE/r",
+            "www.example",
+            "phish\u{3002}example",
+            "me@mail.example",
+        ] {
+            assert!(single_line(200)(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn plain_text_keeps_lines_but_not_direction_marks() {
+        assert!(plain_text(100)("Free them.\nNow: https://example.org").is_ok());
+        assert!(plain_text(100)("a\u{202E}b").is_err());
+        assert!(plain_text(100)("a\u{0007}b").is_err());
     }
 
     #[test]

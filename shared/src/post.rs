@@ -185,7 +185,8 @@ pub struct CommentWindow {
 impl Post {
     pub fn comment_window(&self, now: Timestamp) -> CommentWindow {
         let days = self.fields.comments_close_after_days;
-        let close_at = days.map(|d| self.published_at + Duration::days(i64::from(d)));
+        // Checked: a stored date beyond any the API accepts today must not panic here.
+        let close_at = days.and_then(|d| self.published_at.checked_add(Duration::days(i64::from(d))));
         CommentWindow { close_at, open: close_at.is_none_or(|at| now < at), days }
     }
 

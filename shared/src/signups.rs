@@ -3,17 +3,18 @@
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::App;
 use crate::auth::{client_hash, random_token, require_admin};
-use crate::campaign::{CONSENT_TEXT, Kind, NewSignup, signer_key};
+use crate::campaign::{CONSENT_TEXT, Kind, NewSignup, SignupDetails, address_key, signer_key};
 use crate::config::sha256_hex;
 use crate::error::ApiError;
-use crate::http::{MAX_BODY, Page, json, json_object, no_content, path_param};
+use crate::http::{MAX_BODY, Page, json, json_object, no_content, path_param, query_param};
 use crate::mail::Mail;
 use crate::post::Slug;
-use crate::store::{Campaign, SignupOutcome, Tally};
+use crate::store::campaigns::PENDING_SECS;
+use crate::store::{Campaign, Signup, SignupRequest, SignupToken, Tally};
 use crate::time::{self as t, Timestamp};
 
 pub fn slug(req: &Request, kind: Kind) -> Result<Slug, ApiError> {
@@ -57,10 +58,14 @@ pub fn campaign_json(campaign: &Campaign, tally: Tally, now: Timestamp) -> Value
     }
 }
 
-/// `POST /petitions/{slug}/signatures`, `POST /pledges/{slug}/signups`: always 202 with
-/// the same body, so no answer tells whether an address has signed before.
+/// `POST /petitions/{slug}/signatures`, `POST /pledges/{slug}/signups`: always 202
+/// with the same body, after the same store work, so no answer tells whether an address
+/// has signed, is waiting to confirm, or was never seen. The request signs nothing: it
+/// mails the address a link to a page where its holder sees what the signup would say,
+/// changes it if they like, and confirms.
 pub async fn signup(app: &App, req: &Request, kind: Kind) -> Result<Response<Body>, ApiError> {
     let slug = slug(req, kind)?;
+    let signup = NewSignup::from_json(json_object(req, MAX_BODY)?, kind)?;
     let now = t::now();
     let campaign = app.store.campaign_only(kind, &slug).await?.ok_or_else(|| not_found(kind, &slug))?;
     if !campaign.open_at(now) {
@@ -70,54 +75,78 @@ pub async fn signup(app: &App, req: &Request, kind: Kind) -> Result<Response<Bod
             campaign.ends_at().map(t::format).unwrap_or_default()
         )));
     }
-    let signup = NewSignup::from_json(json_object(req, MAX_BODY)?, kind)?;
-    let email_hash = signer_key(&signup.email, &app.config.ip_hash_salt);
+    let salt = &app.config.ip_hash_salt;
+    app.store.charge_client(&client_hash(&app.config, req, now), app.config.writes_per_minute, now).await?;
     let token = random_token();
-    let client = client_hash(&app.config, req, now);
-    let outcome = app
+    let mail_due = app
         .store
-        .add_signup(
+        .request_signup(SignupRequest {
             kind,
-            &slug,
-            &email_hash,
-            &signup,
-            &sha256_hex(token.as_bytes()),
-            &client,
-            app.config.writes_per_minute,
+            slug: &slug,
+            signer: &signer_key(&signup.email, salt, kind, &slug),
+            address: &address_key(&signup.email, salt),
+            email: signup.email.as_ref(),
+            requested: &signup.details,
+            token_hash: &sha256_hex(token.as_bytes()),
+            caps: app.config.mail_caps,
             now,
-        )
+        })
         .await?;
-    if outcome != SignupOutcome::Quiet {
-        let base = base_url(req);
-        let confirm = format!("{base}/confirm/{token}");
-        let text = format!(
-            "Hello {name},\n\nplease confirm your signature of \"{title}\" by opening this link and pressing the button:\n\n{confirm}\n\n\
-             Until you confirm, it does not count, and after 7 days it is forgotten. The same page lets you erase your \
-             signup at any time.\n\nYou agreed: {CONSENT_TEXT}\n\nIf this was not you, ignore this mail.\n",
-            name = signup.name,
-            title = campaign.title,
-        );
-        let mail = Mail {
-            to: signup.email.as_ref().to_owned(),
-            subject: format!("Please confirm: {}", campaign.title),
-            text,
-            links: vec![confirm],
-            sent_at: t::format(now),
-        };
-        app.mailer.send(mail).await?;
+    if mail_due {
+        let mail =
+            confirmation_mail(&base_url(&app.config, req), kind, &campaign.title, &token, signup.email.as_ref(), now);
+        // The answer must not say whether a mail was due, so a failed send is logged
+        // rather than answered; the link is kept, and the next request an hour on mails
+        // again.
+        if let Err(err) = app.mailer.send(mail).await {
+            err.log();
+        }
     }
     Ok(json(StatusCode::ACCEPTED, &json!({ "status": "pending_confirmation" })))
 }
 
-/// The API's own address as the client reached it, for links in mail.
-fn base_url(req: &Request) -> String {
-    let uri = req.uri();
-    let scheme = uri.scheme_str().unwrap_or("https");
-    let host = uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
-    format!("{scheme}://{host}")
+/// The confirmation mail: only what the organiser wrote (the campaign's title) and the
+/// link. Nothing the request sent, not even the name, reaches it, so no stranger can
+/// write a line of a mail sent from the organiser's address.
+fn confirmation_mail(base: &str, kind: Kind, title: &str, token: &str, to: &str, now: Timestamp) -> Mail {
+    let confirm = format!("{base}/confirm/{token}");
+    let (what, act) = match kind {
+        Kind::Petition => ("signature", "sign the petition"),
+        Kind::Pledge => ("pledge", "make the pledge"),
+    };
+    let days = PENDING_SECS / 86_400;
+    let text = format!(
+        "Hello,\n\nsomeone asked to {act} \"{title}\" with this address. If that was you, open this link, check what your \
+         {what} will say, and press the button:\n\n{confirm}\n\nNothing is counted or shown until you do, and the request \
+         is forgotten after {days} days. The same page lets you erase it at any time.\n\nIf it was not you, ignore this \
+         mail: nothing is signed in your name.\n"
+    );
+    Mail {
+        to: to.to_owned(),
+        subject: format!("Please confirm your {what}: {title}"),
+        text,
+        links: vec![confirm],
+        sent_at: t::format(now),
+    }
 }
 
-/// The public signers: only those who chose `public: true`, never an email.
+/// The API's own address for links in mail: the configured one, or else the domain API
+/// Gateway says the request came to. Never the `Host` header, which the client writes.
+fn base_url(config: &crate::Config, req: &Request) -> String {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    if let Some(url) = &config.public_url {
+        return url.clone();
+    }
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            format!("https://{}", ctx.domain_name.as_deref().unwrap_or_default())
+        }
+        _ => String::new(),
+    }
+}
+
+/// The public signers: only those who chose `public: true` when confirming, never an email.
 pub async fn signers(app: &App, req: &Request, kind: Kind) -> Result<Response<Body>, ApiError> {
     let slug = slug(req, kind)?;
     let page = Page::from_request(req)?;
@@ -125,47 +154,76 @@ pub async fn signers(app: &App, req: &Request, kind: Kind) -> Result<Response<Bo
     let (signers, next_cursor) = app.store.public_signers(kind, &slug, &page).await?;
     let items: Vec<Value> = signers
         .iter()
-        .map(|s| match kind {
-            Kind::Petition => {
-                json!({"name": s.name, "country": s.country, "comment": s.comment, "signed_at": s.confirmed_at})
+        .map(|s| {
+            let d = &s.details;
+            match kind {
+                Kind::Petition => {
+                    json!({"name": d.name, "country": d.country, "comment": d.comment, "signed_at": s.confirmed_at})
+                }
+                Kind::Pledge => json!({"name": d.name, "amount": d.amount, "signed_at": s.confirmed_at}),
             }
-            Kind::Pledge => json!({"name": s.name, "amount": s.amount, "signed_at": s.confirmed_at}),
         })
         .collect();
     Ok(json(StatusCode::OK, &json!({ "items": items, "next_cursor": next_cursor })))
 }
 
+/// How much CSV one export answer carries at most. A Lambda answer is capped at 6 MB,
+/// and its JSON envelope may double a CSV's quotes; what does not fit goes on the next
+/// page.
+pub const MAX_EXPORT_BYTES: usize = 2_500_000;
+pub const EXPORT_HEADER: &str =
+    "name,email,country,postcode,comment,amount,public,signed_at,consent_version,consented_at\r\n";
+
 /// Every confirmed signup as CSV, for delivery to the target; the only way emails leave.
+/// A page at a time (`?limit=`, 1 to 5,000 rows, default 1,000, and at most
+/// [`MAX_EXPORT_BYTES`]), shard after shard: the header comes on the first page only,
+/// so the pages joined in order are one CSV, and `Link: <…>; rel="next"` (and
+/// `X-Next-Cursor`) name the next page until the last.
 pub async fn export_csv(app: &App, req: &Request, kind: Kind) -> Result<Response<Body>, ApiError> {
     require_admin(&app.config, req)?;
     let slug = slug(req, kind)?;
+    let page = Page::parse(query_param(req, "limit"), query_param(req, "cursor"), 1_000, 5_000)?;
     app.store.campaign_only(kind, &slug).await?.ok_or_else(|| not_found(kind, &slug))?;
-    let signups = app.store.confirmed_signups(kind, &slug).await?;
-    let mut csv =
-        String::from("name,email,country,postcode,comment,amount,public,signed_at,consent_version,consented_at\r\n");
-    for s in &signups {
-        let cells = [
-            s.name.clone(),
-            s.email.clone(),
-            s.country.clone().unwrap_or_default(),
-            s.postcode.clone().unwrap_or_default(),
-            s.comment.clone().unwrap_or_default(),
-            s.amount.map(|a| a.to_string()).unwrap_or_default(),
-            s.public.to_string(),
-            s.confirmed_at.clone().unwrap_or_default(),
-            s.consent_version.clone(),
-            s.consented_at.clone(),
-        ];
-        csv.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
-        csv.push_str("\r\n");
+    let (signups, mut next) = app.store.export_page(kind, &slug, page.cursor.as_deref(), page.limit).await?;
+    let mut csv = if page.cursor.is_none() { String::from(EXPORT_HEADER) } else { String::new() };
+    for (i, s) in signups.iter().enumerate() {
+        let row = csv_row(s);
+        if i > 0 && csv.len() + row.len() > MAX_EXPORT_BYTES {
+            next = Some(app.store.export_cursor(kind, &slug, &signups[i - 1]));
+            break;
+        }
+        csv.push_str(&row);
     }
-    Ok(Response::builder()
+    let mut response = Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
         .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{slug}-{}.csv\"", kind.as_str()))
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Body::Text(csv))
-        .expect("valid response"))
+        .header(header::CACHE_CONTROL, "no-store");
+    if let Some(next) = &next {
+        response = response
+            .header(header::LINK, format!("<{}?cursor={next}&limit={}>; rel=\"next\"", req.uri().path(), page.limit))
+            .header("x-next-cursor", next.as_str());
+    }
+    Ok(response.body(Body::Text(csv)).expect("valid response"))
+}
+
+pub(crate) fn csv_row(s: &Signup) -> String {
+    let d = &s.details;
+    let cells = [
+        d.name.as_str(),
+        s.email.as_str(),
+        d.country.as_deref().unwrap_or_default(),
+        d.postcode.as_deref().unwrap_or_default(),
+        d.comment.as_deref().unwrap_or_default(),
+        &d.amount.map(|a| a.to_string()).unwrap_or_default(),
+        if d.public { "true" } else { "false" },
+        s.confirmed_at.as_str(),
+        s.consent_version.as_str(),
+        s.consented_at.as_str(),
+    ];
+    let mut row = cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(",");
+    row.push_str("\r\n");
+    row
 }
 
 /// A CSV cell, quoted, with a leading `'` on anything a spreadsheet would run as a formula.
@@ -183,39 +241,97 @@ fn token(req: &Request) -> Result<String, ApiError> {
     Ok(sha256_hex(token.as_bytes()))
 }
 
-/// `GET /confirm/{token}`: a page with buttons. Following the link confirms nothing, so
-/// mail scanners that open links cannot sign anyone up.
-pub async fn confirm_page(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let checked = match token(req) {
-        Ok(token) => app.store.check_signup_token(&token, t::now()).await,
-        Err(err) => Err(err),
-    };
-    if let Err(ApiError::NotFound(_)) = checked {
-        // A person followed an old link from a mail: a page, not JSON.
-        let html = DONE_PAGE.replace("{message}", "This link is unknown or has expired. If you signed more than a week ago without confirming, please sign again.");
-        return Ok(html_response(StatusCode::NOT_FOUND, html));
-    }
-    checked?;
-    let html = CONFIRM_PAGE.replace("{consent}", CONSENT_TEXT);
-    Ok(html_response(StatusCode::OK, html))
+async fn signup_token(app: &App, req: &Request) -> Result<SignupToken, ApiError> {
+    app.store.signup_token(&token(req)?, t::now()).await
 }
 
-/// `POST /confirm/{token}`: `{status: "confirmed", campaign, kind}`; again is harmless.
+/// `GET /confirm/{token}`: the page that shows what the signup will say, to confirm
+/// or change. Following the link confirms nothing, so mail scanners that open links
+/// cannot sign anyone up.
+pub async fn confirm_page(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    match signup_token(app, req).await {
+        Ok(token) if token.confirmed => Ok(html_response(StatusCode::OK, done_page(kind_words(token.kind).confirmed))),
+        Ok(token) => Ok(html_response(StatusCode::OK, confirm_page_html(&token, None))),
+        // A person followed an old link from a mail: a page, not JSON.
+        Err(ApiError::NotFound(_)) => Ok(html_response(
+            StatusCode::NOT_FOUND,
+            done_page(&format!(
+                "This link is unknown or has expired. If you signed more than {} days ago without confirming, please sign again.",
+                PENDING_SECS / 86_400
+            )),
+        )),
+        Err(err) => Err(err),
+    }
+}
+
+/// `POST /confirm/{token}`: confirms with the details in the body (the page's form, or
+/// JSON), each left out one as the signup request asked, and public only if the body
+/// says `public`. Answers `{status: "confirmed", campaign, kind}`; again is harmless.
 /// A browser's form post gets a page back instead of JSON.
 pub async fn confirm(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (kind, slug) = app.store.confirm_signup(&token(req)?, t::now()).await?;
-    if wants_html(req) {
-        return Ok(html_response(
-            StatusCode::OK,
-            DONE_PAGE.replace("{message}", "Thank you: your signature is confirmed and counted."),
-        ));
+    let html = wants_html(req);
+    let token = signup_token(app, req).await?;
+    if token.confirmed {
+        return Ok(confirmed_answer(&token, html));
     }
-    Ok(json(StatusCode::OK, &json!({ "status": "confirmed", "campaign": slug, "kind": kind.as_str() })))
+    let chosen =
+        confirmation_fields(req).and_then(|fields| SignupDetails::confirmed(fields, token.kind, &token.requested));
+    let details = match chosen {
+        Ok(details) => details,
+        Err(ApiError::Validation(fields)) if html => {
+            let page = confirm_page_html(&token, Some(&ApiError::Validation(fields).body()["error"]["message"]));
+            return Ok(html_response(StatusCode::UNPROCESSABLE_ENTITY, page));
+        }
+        Err(err) => return Err(err),
+    };
+    app.store.confirm_signup(&token, details, t::now()).await?;
+    Ok(confirmed_answer(&token, html))
 }
 
-/// `DELETE /signups/{token}`: erases the signup and lowers the count.
+fn confirmed_answer(token: &SignupToken, html: bool) -> Response<Body> {
+    if html {
+        return html_response(StatusCode::OK, done_page(kind_words(token.kind).confirmed));
+    }
+    json(StatusCode::OK, &json!({ "status": "confirmed", "campaign": token.slug, "kind": token.kind.as_str() }))
+}
+
+/// The body of a confirmation as fields: JSON, the page's form, or nothing at all.
+fn confirmation_fields(req: &Request) -> Result<Map<String, Value>, ApiError> {
+    let bytes: &[u8] = match req.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => b"",
+    };
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if bytes.is_empty() {
+        return Ok(Map::new());
+    }
+    if essence != "application/x-www-form-urlencoded" {
+        return json_object(req, MAX_BODY);
+    }
+    if bytes.len() > MAX_BODY {
+        return Err(ApiError::TooLarge { limit: MAX_BODY });
+    }
+    let mut fields = Map::new();
+    for (name, value) in form_urlencoded::parse(bytes) {
+        let value = match name.as_ref() {
+            // A ticked checkbox is sent; an unticked one is not.
+            "public" => Value::Bool(matches!(value.as_ref(), "on" | "true")),
+            "amount" if value.trim().is_empty() => Value::Null,
+            "amount" => value.trim().parse::<u64>().map(Value::from).unwrap_or(Value::String(value.into_owned())),
+            _ => Value::String(value.into_owned()),
+        };
+        fields.insert(name.into_owned(), value);
+    }
+    Ok(fields)
+}
+
+/// `DELETE /signups/{token}`: erases the signup and every trace of the person's
+/// requests in the campaign, and lowers the count if it was counted.
 pub async fn erase(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    app.store.erase_signup(&token(req)?, t::now()).await?;
+    let token = signup_token(app, req).await?;
+    app.store.erase_signup(&token, t::now()).await?;
     Ok(no_content())
 }
 
@@ -229,23 +345,101 @@ fn html_response(status: StatusCode, html: String) -> Response<Body> {
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
         .header(header::CACHE_CONTROL, "no-store")
         .header(header::REFERRER_POLICY, "no-referrer")
+        .header(header::X_FRAME_OPTIONS, "DENY")
         .body(Body::Text(html))
         .expect("valid response");
+    // No other site may frame these pages (and trick a click on their buttons).
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'"),
+        HeaderValue::from_static("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     );
     response
 }
 
+struct KindWords {
+    title: &'static str,
+    button: &'static str,
+    confirmed: &'static str,
+    public: &'static str,
+}
+
+fn kind_words(kind: Kind) -> KindWords {
+    match kind {
+        Kind::Petition => KindWords {
+            title: "Confirm your signature",
+            button: "Confirm my signature",
+            confirmed: "Thank you: your signature is confirmed and counted.",
+            public: "Show my name, country and comment in the public list of signers",
+        },
+        Kind::Pledge => KindWords {
+            title: "Confirm your pledge",
+            button: "Confirm my pledge",
+            confirmed: "Thank you: your pledge is confirmed and counted.",
+            public: "Show my name and amount in the public list",
+        },
+    }
+}
+
+/// HTML-escapes text for an element or a quoted attribute.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+fn done_page(message: &str) -> String {
+    DONE_PAGE.replace("{message}", &escape(message))
+}
+
+/// The confirmation form, filled in with what the signup request asked for. Public is
+/// never ticked in advance: whoever sent the request, only the person here decides.
+pub(crate) fn confirm_page_html(token: &SignupToken, error: Option<&Value>) -> String {
+    let words = kind_words(token.kind);
+    let r = &token.requested;
+    let input = |label: &str, name: &str, value: Option<&str>, kind: &str| {
+        format!(
+            "<p><label for=\"{name}\">{label}</label><br><input id=\"{name}\" name=\"{name}\" type=\"{kind}\" value=\"{}\"></p>",
+            escape(value.unwrap_or_default())
+        )
+    };
+    let mut fields = input("Name", "name", Some(&r.name), "text");
+    match token.kind {
+        Kind::Petition => {
+            fields.push_str(&input("Country (optional)", "country", r.country.as_deref(), "text"));
+            fields.push_str(&format!(
+                "<p><label for=\"comment\">Why you sign (optional)</label><br><textarea id=\"comment\" name=\"comment\" rows=\"4\">{}</textarea></p>",
+                escape(r.comment.as_deref().unwrap_or_default())
+            ));
+        }
+        Kind::Pledge => {
+            let amount = r.amount.map(|a| a.to_string());
+            fields.push_str(&input("Amount (optional)", "amount", amount.as_deref(), "number"));
+        }
+    }
+    let asked = if r.public { " The signup form asked for this; tick the box to confirm it." } else { "" };
+    fields.push_str(&format!(
+        "<p><input id=\"public\" name=\"public\" type=\"checkbox\"> <label for=\"public\">{}</label><br><small>Unticked, only the organiser sees your {}.{asked}</small></p>",
+        words.public,
+        if token.kind == Kind::Petition { "signature" } else { "pledge" },
+    ));
+    let error = error
+        .and_then(Value::as_str)
+        .map(|message| format!("<p role=\"alert\"><strong>Please correct: {}</strong></p>", escape(message)))
+        .unwrap_or_default();
+    CONFIRM_PAGE
+        .replace("{title}", words.title)
+        .replace("{error}", &error)
+        .replace("{fields}", &fields)
+        .replace("{button}", words.button)
+        .replace("{consent}", &escape(CONSENT_TEXT))
+}
+
 const CONFIRM_PAGE: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Confirm your signature</title>
+<title>{title}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}button{font:inherit;padding:.5rem 1rem;margin:.25rem 0}</style>
 </head><body>
-<h1>Confirm your signature</h1>
-<p>Press the button to confirm. Until you do, your signature does not count.</p>
-<form method="post"><button type="submit">Confirm my signature</button></form>
+<h1>{title}</h1>
+<p>This is what will be recorded. Change anything you like, then press the button. Until you do, nothing is counted or shown.</p>
+{error}<form method="post">{fields}<button type="submit">{button}</button></form>
 <p><small>{consent}</small></p>
 <h2>Changed your mind?</h2>
 <button type="button" id="erase">Erase my signup</button>

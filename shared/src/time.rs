@@ -6,6 +6,12 @@ use time::{OffsetDateTime, UtcOffset};
 
 pub type Timestamp = OffsetDateTime;
 
+/// The years a time sent to the API may name. Every stored time is inside them, so a
+/// date plus any window the API allows (a century at most) still formats and compares;
+/// a post "published" in 9999 once made that addition overflow.
+pub const MIN_YEAR: i32 = 1970;
+pub const MAX_YEAR: i32 = 2999;
+
 pub fn now() -> Timestamp {
     OffsetDateTime::now_utc().replace_nanosecond(0).expect("zero nanoseconds is valid")
 }
@@ -23,8 +29,8 @@ pub fn parse(raw: &str) -> Result<Timestamp, String> {
     let at = OffsetDateTime::parse(raw.trim(), &Rfc3339)
         .map_err(|_| "must be an RFC 3339 time such as 2012-03-08T09:00:00Z".to_string())?;
     let at = at.to_offset(UtcOffset::UTC);
-    if !(1970..=9999).contains(&at.year()) {
-        return Err("must be between the years 1970 and 9999".into());
+    if !(MIN_YEAR..=MAX_YEAR).contains(&at.year()) {
+        return Err(format!("must be between the years {MIN_YEAR} and {MAX_YEAR}"));
     }
     Ok(at.replace_nanosecond(0).expect("zero nanoseconds is valid"))
 }
@@ -41,7 +47,9 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_rfc_3339() {
-        for bad in ["2012-03-08", "yesterday", "2012-03-08 09:00:00", ""] {
+        for bad in
+            ["2012-03-08", "yesterday", "2012-03-08 09:00:00", "", "9999-12-30T00:00:00Z", "1969-12-31T23:59:59Z"]
+        {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }

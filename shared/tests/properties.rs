@@ -6,10 +6,20 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use proptest::prelude::*;
-use shared::campaign::{normalise_email, signer_key};
+use shared::campaign::{Kind, normalise_email};
 use shared::comment::{Email, Website, is_email, is_http_url};
+use shared::input::{contains_web_address, single_line};
 use shared::markdown;
-use shared::store::Cursor;
+use shared::post::Slug;
+use shared::store::{Cursor, CursorKey};
+
+fn signer_key(email: &Email, salt: &str) -> String {
+    shared::campaign::signer_key(email, salt, Kind::Petition, &Slug::parse("free-them").unwrap())
+}
+
+fn secret() -> CursorKey {
+    CursorKey::derive("deployment secret")
+}
 
 /// Addresses that look like what people type: a local part with dots, `+tags` and
 /// case, at a domain, sometimes with spaces around.
@@ -67,19 +77,55 @@ proptest! {
     fn cursors_round_trip_within_their_list(pk in "[A-Z#a-z0-9-]{1,30}", sk in "\\PC{0,40}") {
         let key: HashMap<String, AttributeValue> =
             HashMap::from([("PK".to_owned(), AttributeValue::S(pk.clone())), ("SK".to_owned(), AttributeValue::S(sk))]);
-        let raw = Cursor::encode(Some(&key)).unwrap();
-        prop_assert_eq!(Cursor::decode(&raw, &["PK", "SK"], ("PK", &pk)).unwrap(), key);
+        let raw = Cursor::encode(Some(&key), "list", &secret()).unwrap();
+        prop_assert_eq!(Cursor::decode(&raw, &["PK", "SK"], Some(("PK", &pk)), "list", &secret()).unwrap(), key);
         let other = format!("{pk}x");
-        prop_assert!(Cursor::decode(&raw, &["PK", "SK"], ("PK", &other)).is_err());
+        prop_assert!(Cursor::decode(&raw, &["PK", "SK"], Some(("PK", &other)), "list", &secret()).is_err());
+        prop_assert!(Cursor::decode(&raw, &["PK", "SK"], Some(("PK", &pk)), "another list", &secret()).is_err());
+    }
+
+    #[test]
+    fn a_cursor_changed_anywhere_is_refused(pk in "[A-Z#a-z0-9-]{1,30}", sk in "[a-z0-9#]{1,40}", at in any::<prop::sample::Index>(), to in "[A-Za-z0-9_.-]") {
+        let key: HashMap<String, AttributeValue> =
+            HashMap::from([("PK".to_owned(), AttributeValue::S(pk.clone())), ("SK".to_owned(), AttributeValue::S(sk))]);
+        let raw = Cursor::encode(Some(&key), "list", &secret()).unwrap();
+        let i = at.index(raw.len());
+        let changed = format!("{}{}{}", &raw[..i], to, &raw[i + 1..]);
+        prop_assume!(changed != raw);
+        prop_assert!(Cursor::decode(&changed, &["PK", "SK"], Some(("PK", &pk)), "list", &secret()).is_err());
     }
 
     #[test]
     fn garbage_cursors_are_refused_not_panicked_on(raw in "\\PC{0,120}") {
-        if let Ok(key) = Cursor::decode(&raw, &["PK", "SK"], ("PK", "POSTS")) {
+        if let Ok(key) = Cursor::decode(&raw, &["PK", "SK"], Some(("PK", "POSTS")), "posts", &secret()) {
             // Only a well-formed cursor of this very list decodes.
             prop_assert_eq!(key.get("PK").and_then(|v| v.as_s().ok()).map(String::as_str), Some("POSTS"));
             prop_assert_eq!(key.len(), 2);
         }
+    }
+
+    #[test]
+    fn single_line_text_never_holds_a_break_a_direction_mark_or_an_address(raw in single_line_source()) {
+        if let Ok(text) = single_line(200)(&raw) {
+            let hidden = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}');
+            let clean = !text.chars().any(|c| c.is_control() || hidden(c));
+            prop_assert!(clean, "{:?}", text);
+            prop_assert!(!contains_web_address(&text));
+            prop_assert!(!text.to_ascii_lowercase().contains("http"), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn no_stored_item_panics_a_reader(item in stored_item()) {
+        // Whatever a table holds, reading it answers a value or an error, never a panic.
+        let _ = shared::store::render_stored(&item, shared::time::now());
+    }
+
+    #[test]
+    fn well_formed_items_render(kind in 0..WELL_FORMED.len()) {
+        let item = stored_item_unchanged(kind);
+        let rendered = shared::store::render_stored(&item, shared::time::now());
+        prop_assert!(rendered.iter().any(Result::is_ok), "{:?}", rendered);
     }
 
     #[test]
@@ -104,6 +150,93 @@ proptest! {
         }
     }
 }
+
+/// Names as strangers would write them to get a line or a link into a mail.
+fn single_line_source() -> impl Strategy<Value = String> {
+    let pieces = prop_oneof![
+        "\\PC{0,12}",
+        Just("\n".to_owned()),
+        Just("\r\n".to_owned()),
+        Just("\u{202E}".to_owned()),
+        Just("\u{2067}".to_owned()),
+        Just("https://".to_owned()),
+        Just("http://".to_owned()),
+        Just("phish.example".to_owned()),
+        Just("www.".to_owned()),
+        Just("。example".to_owned()),
+        Just(" ".to_owned()),
+        Just("Min-jun".to_owned()),
+    ];
+    prop::collection::vec(pieces, 1..6).prop_map(|parts| parts.concat())
+}
+
+/// Items of every kind the table holds, each whole and well-formed, then with a few of
+/// their attributes dropped or replaced by values of the wrong type, size or shape.
+fn stored_item() -> impl Strategy<Value = HashMap<String, AttributeValue>> {
+    let value = prop_oneof![
+        "\\PC{0,12}".prop_map(AttributeValue::S),
+        Just(AttributeValue::S("9999-12-31T23:59:59Z".into())),
+        Just(AttributeValue::S("2026-11-29T10:00:00Z".into())),
+        Just(AttributeValue::S("".into())),
+        Just(AttributeValue::S("C".into())),
+        Just(AttributeValue::S("X#".into())),
+        Just(AttributeValue::N("-1".into())),
+        Just(AttributeValue::N("18446744073709551615".into())),
+        Just(AttributeValue::N("1e400".into())),
+        any::<u32>().prop_map(|n| AttributeValue::N(n.to_string())),
+        any::<bool>().prop_map(AttributeValue::Bool),
+        Just(AttributeValue::Null(true)),
+        Just(AttributeValue::L(vec![AttributeValue::S("a".into()), AttributeValue::N("1".into())])),
+    ];
+    let changes = prop::collection::vec((any::<prop::sample::Index>(), prop::option::of(value)), 0..4);
+    (0..WELL_FORMED.len(), changes).prop_map(|(kind, changes)| {
+        let mut item: HashMap<String, AttributeValue> =
+            serde_json::from_str::<HashMap<String, serde_json::Value>>(WELL_FORMED[kind])
+                .unwrap()
+                .into_iter()
+                .map(|(name, value)| (name, attribute(value)))
+                .collect();
+        let mut names: Vec<String> = item.keys().cloned().collect();
+        names.sort();
+        for (at, value) in changes {
+            let name = &names[at.index(names.len())];
+            match value {
+                Some(value) => item.insert(name.clone(), value),
+                None => item.remove(name),
+            };
+        }
+        item
+    })
+}
+
+fn stored_item_unchanged(kind: usize) -> HashMap<String, AttributeValue> {
+    serde_json::from_str::<HashMap<String, serde_json::Value>>(WELL_FORMED[kind])
+        .unwrap()
+        .into_iter()
+        .map(|(name, value)| (name, attribute(value)))
+        .collect()
+}
+
+fn attribute(value: serde_json::Value) -> AttributeValue {
+    match value {
+        serde_json::Value::String(s) => AttributeValue::S(s),
+        serde_json::Value::Number(n) => AttributeValue::N(n.to_string()),
+        serde_json::Value::Bool(b) => AttributeValue::Bool(b),
+        serde_json::Value::Array(items) => AttributeValue::L(items.into_iter().map(attribute).collect()),
+        serde_json::Value::Object(map) => AttributeValue::M(map.into_iter().map(|(k, v)| (k, attribute(v))).collect()),
+        _ => AttributeValue::Null(true),
+    }
+}
+
+/// One well-formed item of each kind a request reads: a post, a comment, a campaign, a
+/// signup and a token.
+const WELL_FORMED: [&str; 5] = [
+    r##"{"PK":"POST#a","SK":"#META","slug":"a","title":"T","author":"M","tags":["x"],"published_at":"2026-11-01T00:00:00Z","comments_close_after_days":60,"comment_count":1,"petition":null,"pledge":null,"created_at":"2026-11-01T00:00:00Z","updated_at":"2026-11-01T00:00:00Z","version":1,"deleted":false}"##,
+    r##"{"PK":"POST#a","SK":"C#00000001#01JDX5Q3K6Y7Z8A9B0C1D2E3F4","id":"01JDX5Q3K6Y7Z8A9B0C1D2E3F4","post":"a","parent_id":"01JDX5Q3K6Y7Z8A9B0C1D2E3F5","depth":1,"number":null,"author":"A","website":null,"body":"b","body_html":"<p>b</p>","created_at":"2026-11-01T00:00:00Z","edited_at":null,"deleted":false,"is_post_author":false,"status":"approved","email_hash":null,"edit_token_hash":"h","reply_count":0}"##,
+    r##"{"PK":"PLEDGE#a","SK":"#META","kind":"pledge","slug":"a","title":"T","body":"B","target":null,"goal":null,"closes_at":null,"threshold":1000,"deadline":"2026-12-01T00:00:00Z","currency":"USD","suggested_amount":3,"petition":null,"post":null,"created_at":"2026-11-01T00:00:00Z"}"##,
+    r##"{"PK":"PETITION#a#S3","SK":"SIGNUP#03ab","name":"N","country":"C","postcode":null,"comment":"=1+1","amount":null,"public":true,"email":"a@b.example","token_hash":"t","consent_text":"c","consent_version":"v","consented_at":"2026-11-01T00:00:00Z","confirmed_at":"2026-11-01T00:00:00Z"}"##,
+    r##"{"PK":"TOKEN#t","SK":"#META","kind":"petition","slug":"a","signer":"03ab","address":"ad","email":"a@b.example","requested":{"name":"N<script>","country":null,"postcode":null,"comment":null,"amount":null,"public":false},"consent_text":"c","consent_version":"v","consented_at":"2026-11-01T00:00:00Z","created_at":"2026-11-01T00:00:00Z","expires_at":1}"##,
+];
 
 /// Markdown with the constructs an attacker reaches for mixed into ordinary text.
 fn markdown_source() -> impl Strategy<Value = String> {

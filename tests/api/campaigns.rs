@@ -37,8 +37,14 @@ async fn count(app: &TestApp, slug: &str) -> u64 {
     answer.body["signature_count"].as_u64().unwrap()
 }
 
+/// Presses the button with nothing changed: what the signup asked for, but private.
 async fn confirm(app: &TestApp, token: &str) -> Answer {
     app.send(app.http.post(app.url(&format!("/confirm/{token}")))).await
+}
+
+/// Confirms with what the person chose on the page.
+async fn confirm_with(app: &TestApp, token: &str, chosen: Value) -> Answer {
+    app.send(app.http.post(app.url(&format!("/confirm/{token}"))).json(&chosen)).await
 }
 
 #[tokio::test]
@@ -62,7 +68,7 @@ async fn a_reader_signs_confirms_and_counts_exactly_once() {
     assert_eq!(count(&app, "free-them").await, 0);
 
     let token = token_of(&link);
-    let confirmed = confirm(&app, &token).await;
+    let confirmed = confirm_with(&app, &token, json!({"public": true})).await;
     assert_eq!(confirmed.status, StatusCode::OK);
     assert_eq!(confirmed.body, json!({"status": "confirmed", "campaign": "free-them", "kind": "petition"}));
     assert_eq!(count(&app, "free-them").await, 1);
@@ -89,7 +95,8 @@ async fn a_reader_signs_confirms_and_counts_exactly_once() {
     let cursor =
         app.get("/petitions/free-them/signatures?limit=1").await.body["next_cursor"].as_str().unwrap().to_owned();
     use base64::Engine;
-    let decoded = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).unwrap()).unwrap();
+    let payload = cursor.split('.').next().unwrap();
+    let decoded = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     assert!(decoded.contains("SIGNUP#"), "{decoded}");
     assert!(!decoded.contains(&unsalted), "cursors carry no guessable email hash: {decoded}");
 }
@@ -132,8 +139,8 @@ async fn erasing_a_signup_lowers_the_count() {
     sign(&app, "forget-me", "Leaves", "leaves@example.org", true).await;
     let stays = token_of(&link_for(&app, "stays@example.org"));
     let leaves = token_of(&link_for(&app, "leaves@example.org"));
-    confirm(&app, &stays).await;
-    confirm(&app, &leaves).await;
+    confirm_with(&app, &stays, json!({"public": true})).await;
+    confirm_with(&app, &leaves, json!({"public": true})).await;
     assert_eq!(count(&app, "forget-me").await, 2);
 
     let erased = app.send(app.http.delete(app.url(&format!("/signups/{leaves}")))).await;
@@ -158,7 +165,7 @@ async fn erasing_a_signup_lowers_the_count() {
 async fn the_export_is_admin_only_and_safe_for_spreadsheets() {
     let app = app().await;
     petition(&app, "deliver", json!({})).await;
-    sign(&app, "deliver", "=HYPERLINK(\"http://evil.example\")", "formula@example.org", false).await;
+    sign(&app, "deliver", "=SUM(A1:A9)", "formula@example.org", false).await;
     sign(&app, "deliver", "Unconfirmed", "later@example.org", false).await;
     confirm(&app, &token_of(&link_for(&app, "formula@example.org"))).await;
     assert_eq!(app.get("/admin/petitions/deliver/signatures.csv").await.status, StatusCode::UNAUTHORIZED);
@@ -168,7 +175,7 @@ async fn the_export_is_admin_only_and_safe_for_spreadsheets() {
     let csv = response.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 2, "the header and the one confirmed signature: {csv}");
-    assert!(lines[1].starts_with("\"'=HYPERLINK"), "{csv}");
+    assert!(lines[1].starts_with("\"'=SUM"), "{csv}");
     assert!(lines[1].contains("formula@example.org"));
     assert!(lines[0].starts_with("name,email,"), "{csv}");
 }
@@ -195,15 +202,23 @@ async fn a_pledge_succeeds_at_its_threshold() {
             .await;
         assert_eq!(answer.status, StatusCode::ACCEPTED);
         assert_eq!(app.get("/pledges/three-dollars").await.body["status"], "open");
-        confirm(&app, &token_of(&link_for(&app, email))).await;
+        // A listed publicly; B presses the button as it is, which keeps B private.
+        let token = token_of(&link_for(&app, email));
+        let confirmed = if name == "A" {
+            confirm_with(&app, &token, json!({"public": true})).await
+        } else {
+            confirm(&app, &token).await
+        };
+        assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
     }
     let pledge = app.get("/pledges/three-dollars").await.body;
     assert_eq!(pledge["signup_count"], 2);
     assert_eq!(pledge["amount_total"], 8);
     assert_eq!(pledge["status"], "succeeded");
     let signers = app.get("/pledges/three-dollars/signups").await.body;
-    assert_eq!(signers["items"].as_array().unwrap().len(), 2);
-    assert!(signers["items"][0]["amount"].is_u64());
+    assert_eq!(signers["items"].as_array().unwrap().len(), 1, "{signers}");
+    assert_eq!(signers["items"][0]["name"], "A");
+    assert_eq!(signers["items"][0]["amount"], 3);
     let csv =
         app.admin(Method::GET, "/admin/pledges/three-dollars/signups.csv").send().await.unwrap().text().await.unwrap();
     assert_eq!(csv.lines().count(), 3);
@@ -282,25 +297,32 @@ async fn an_unconfirmed_signup_expires_after_a_week() {
     petition(&app, "week", json!({})).await;
     sign(&app, "week", "Slow", "slow@example.org", false).await;
     let token = token_of(&link_for(&app, "slow@example.org"));
-    // Move the pending signup's expiry into the past, as a week's wait would.
-    let salt = &app.stack.app.config.ip_hash_salt;
-    let key = shared::campaign::signer_key(&shared::comment::Email::parse("slow@example.org").unwrap(), salt);
+    // Move the link's expiry, and the hour since the last mail, into the past, as a
+    // week's wait would.
     let store = &app.stack.app.store;
-    store
-        .client()
-        .update_item()
-        .table_name(store.table())
-        .key(
-            "PK",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("PETITION#week#S{}", shared::store::shard_of(&key))),
-        )
-        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(format!("SIGNUP#{key}")))
-        .update_expression("SET expires_at = :past")
-        .expression_attribute_values(":past", aws_sdk_dynamodb::types::AttributeValue::N("1000".into()))
-        .condition_expression("attribute_exists(PK)")
-        .send()
-        .await
-        .unwrap();
+    let salt = &app.stack.app.config.ip_hash_salt;
+    let email = shared::comment::Email::parse("slow@example.org").unwrap();
+    let slug = shared::post::Slug::parse("week").unwrap();
+    let signer = shared::campaign::signer_key(&email, salt, shared::campaign::Kind::Petition, &slug);
+    let shard = format!("PETITION#week#S{}", shared::store::shard_of(&signer));
+    for (pk, sk, attribute) in [
+        (format!("TOKEN#{}", shared::config::sha256_hex(token.as_bytes())), "#META".to_owned(), "expires_at"),
+        (shard, format!("MAILED#{signer}"), "last_mail_at"),
+    ] {
+        store
+            .client()
+            .update_item()
+            .table_name(store.table())
+            .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk))
+            .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk))
+            .update_expression("SET #at = :past")
+            .expression_attribute_names("#at", attribute)
+            .expression_attribute_values(":past", aws_sdk_dynamodb::types::AttributeValue::N("1000".into()))
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await
+            .unwrap();
+    }
     assert_eq!(confirm(&app, &token).await.status, StatusCode::NOT_FOUND, "an expired link confirms nothing");
     assert_eq!(count(&app, "week").await, 0);
     // The same person may sign again; the expired signup is replaced.

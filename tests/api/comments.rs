@@ -307,14 +307,22 @@ async fn first_time_commenters_wait_until_one_comment_is_approved() {
     })
     .await;
     open_post(&app, "first").await;
-    let held =
-        comment(&app, "first", json!({"author": "New", "body": "hello", "email": "New.Reader@Example.com"})).await;
+    let key = "the-readers-own-browser-key";
+    let held = comment(
+        &app,
+        "first",
+        json!({"author": "New", "body": "hello", "email": "New.Reader@Example.com", "commenter_key": key}),
+    )
+    .await;
     assert_eq!(held.status, StatusCode::ACCEPTED);
     let id = held.body["comment"]["id"].as_str().unwrap();
     app.send(app.admin(Method::POST, &format!("/admin/comments/{id}/approve"))).await;
-    let known =
-        comment(&app, "first", json!({"author": "New", "body": "hello again", "email": "new.reader@example.com"}))
-            .await;
+    let known = comment(
+        &app,
+        "first",
+        json!({"author": "New", "body": "hello again", "email": "new.reader@example.com", "commenter_key": key}),
+    )
+    .await;
     assert_eq!(known.status, StatusCode::CREATED, "a known commenter goes straight through");
     let anonymous = comment(&app, "first", json!({"author": "Anon", "body": "no email"})).await;
     assert_eq!(anonymous.status, StatusCode::ACCEPTED);

@@ -13,3 +13,4 @@ mod posts;
 mod posts_bad_input;
 mod privacy;
 mod security;
+mod strangers;

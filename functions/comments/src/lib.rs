@@ -25,6 +25,7 @@ async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         "POST /admin/comments/{id}/approve" => routes::moderate(app, req, routes::Action::Approve).await,
         "POST /admin/comments/{id}/spam" => routes::moderate(app, req, routes::Action::Spam).await,
         "POST /admin/comments/{id}/delete" => routes::moderate(app, req, routes::Action::Delete).await,
+        "POST /admin/commenters/erase" => routes::erase_commenter(app, req).await,
         _ => Err(unknown_route(req)),
     }
 }

@@ -53,6 +53,10 @@ pub async fn start_with(
     listener: TcpListener,
     options: Options,
 ) -> Result<Stack, String> {
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // Links in mail point at this stack, whatever Host a client sends.
+    let mut config = config;
+    config.public_url.get_or_insert_with(|| format!("http://{addr}"));
     let store = Store::connect(&config).await;
     dynamodb::create_table(store.client(), &config.table_name, &template.table).await?;
     let outbox = Outbox::default();
@@ -61,7 +65,6 @@ pub async fn start_with(
     let dev_routes: router::DevRoutes = Arc::new(move |method: &Method, path: &str| dev_route(&dev, method, path));
     let mut router = Router::new(template, app.clone(), Some(dev_routes))?;
     router.trust_forwarded_for = options.trust_forwarded_for;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tokio::spawn(router::serve(listener, Arc::new(router)));
     Ok(Stack { app, outbox, addr, base_url: format!("http://{addr}") })
 }

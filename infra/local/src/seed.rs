@@ -158,10 +158,9 @@ pub async fn seed_comments(app: &App) -> Result<usize, ApiError> {
                         is_post_author,
                         status: CommentStatus::Approved,
                         email_hash: None,
+                        commenter_key_hash: None,
                         edit_token_hash: shared::config::sha256_hex(shared::auth::random_token().as_bytes()),
-                        client: None,
-                        body_hash: String::new(),
-                        writes_per_minute: 0,
+                        limits: None,
                         now: start + ::time::Duration::minutes(37 * i as i64),
                         numbered: None,
                     },
@@ -186,10 +185,10 @@ const SIGNERS: &[(&str, &str, Option<&str>, bool)] = &[
 /// The petition to the ministry and the "$3 if 1,000 others will" pledge, with a few
 /// confirmed signers; skipped when they exist.
 pub async fn seed_campaigns(app: &App) -> Result<(), ApiError> {
-    use shared::campaign::{Kind, NewSignup, signer_key};
+    use shared::campaign::{Kind, SignupDetails, address_key, signer_key};
     use shared::comment::Email;
     use shared::config::sha256_hex;
-    use shared::store::Campaign;
+    use shared::store::{Campaign, MailCaps, SignupRequest};
     let now = time::now();
     let petition_slug = Slug::parse(PETITION).expect("valid");
     let mut petition = Campaign::new(
@@ -229,20 +228,31 @@ one family's way out."
         }
         for (name, email, country, public) in SIGNERS {
             let email = Email::parse(email).expect("valid");
-            let signup = NewSignup {
+            let details = SignupDetails {
                 name: (*name).into(),
-                email: email.clone(),
                 country: country.map(Into::into),
                 postcode: None,
                 comment: None,
                 amount: (kind == Kind::Pledge).then_some(3),
                 public: *public,
             };
-            let hash = signer_key(&email, &app.config.ip_hash_salt);
-            let token = shared::auth::random_token();
-            let token_hash = sha256_hex(token.as_bytes());
-            app.store.add_signup(kind, slug, &hash, &signup, &token_hash, "seed", u32::MAX, now).await?;
-            app.store.confirm_signup(&token_hash, now).await?;
+            let salt = &app.config.ip_hash_salt;
+            let token_hash = sha256_hex(shared::auth::random_token().as_bytes());
+            // As a reader would: a request, then the confirmation with what it asked for.
+            let request = SignupRequest {
+                kind,
+                slug,
+                signer: &signer_key(&email, salt, kind, slug),
+                address: &address_key(&email, salt),
+                email: email.as_ref(),
+                requested: &details,
+                token_hash: &token_hash,
+                caps: MailCaps { per_address: u32::MAX, per_day: u32::MAX },
+                now,
+            };
+            app.store.request_signup(request).await?;
+            let token = app.store.signup_token(&token_hash, now).await?;
+            app.store.confirm_signup(&token, details, now).await?;
         }
     }
     Ok(())

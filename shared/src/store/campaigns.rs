@@ -1,9 +1,17 @@
 //! Petitions, pledges and their signups. A signup lives in one of [`SHARDS`] partitions
-//! of its campaign, picked by its email hash, beside that shard's counter, so a viral
+//! of its campaign, picked by its signer key, beside that shard's counter, so a viral
 //! day spreads its writes over many partitions; the count is the sum of the shards.
-//! Confirming moves a signup from pending to confirmed and bumps its shard's counter in
-//! one transaction conditioned on the signup still being pending: a retried or doubled
-//! confirmation counts once.
+//!
+//! A signup request writes no signup. It writes a token item holding what the request
+//! asked for, and mails the token's link; the signup exists only once the person who
+//! holds the mailbox confirms on the page behind that link, with the details they see
+//! and choose there. So a stranger who signs someone else's address first decides
+//! nothing: at most they cause one mail. Confirming writes the signup and bumps its
+//! shard's counter in one transaction conditioned on the signup not existing yet: a
+//! retried or doubled confirmation counts once.
+//!
+//! Every token also has a reference in its shard, beside the signup, so erasing a
+//! signup finds and erases every token the person was ever sent.
 
 use std::collections::HashMap;
 
@@ -11,8 +19,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use serde::{Deserialize, Serialize};
 
 use super::posts::META;
-use super::{Store, Transaction, build, from_item, key, n, s, sdk_error, to_item};
-use crate::campaign::{CONSENT_TEXT, CONSENT_VERSION, Kind, NewSignup};
+use super::{Cursor, Store, Transaction, build, from_item, key, n, s, sdk_error, to_item};
+use crate::campaign::{CONSENT_TEXT, CONSENT_VERSION, Kind, SignupDetails};
 use crate::error::ApiError;
 use crate::http::Page;
 use crate::post::Slug;
@@ -25,9 +33,10 @@ use crate::time::{self as t, Timestamp};
 pub const SHARDS: u32 = 16;
 /// Unconfirmed signups expire after a week.
 pub const PENDING_SECS: i64 = 7 * 24 * 3600;
-/// A repeat signup re-sends its mail at most this often.
+/// One address is mailed about one campaign at most this often.
 pub const RESEND_SECS: i64 = 3600;
 const COUNTER: &str = "#COUNT";
+const DAY_SECS: i64 = 24 * 3600;
 
 /// A petition or pledge as stored; the fields of the other kind are `None`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -91,6 +100,7 @@ pub struct Tally {
     pub amount: u64,
 }
 
+/// A confirmed signup, with the details its person chose when confirming.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Signup {
     #[serde(rename = "PK")]
@@ -101,24 +111,18 @@ pub struct Signup {
     gsi1pk: Option<String>,
     #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
     gsi1sk: Option<String>,
-    pub name: String,
+    #[serde(flatten)]
+    pub details: SignupDetails,
     pub email: String,
-    pub country: Option<String>,
-    pub postcode: Option<String>,
-    pub comment: Option<String>,
-    pub amount: Option<u64>,
-    pub public: bool,
-    pub status: String,
+    /// The token the signup was confirmed with: its link erases the signup at any time.
+    token_hash: String,
     pub consent_text: String,
     pub consent_version: String,
     pub consented_at: String,
-    pub created_at: String,
-    pub confirmed_at: Option<String>,
-    pub last_mail_at: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    expires_at: Option<i64>,
+    pub confirmed_at: String,
 }
 
+/// A link's token: what the signup request asked for, until the person confirms.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct TokenItem {
     #[serde(rename = "PK")]
@@ -127,21 +131,58 @@ struct TokenItem {
     sk: String,
     kind: String,
     slug: String,
-    signup_pk: String,
-    signup_sk: String,
+    /// The signer key in this campaign, and the address key across campaigns.
+    signer: String,
+    address: String,
+    /// What the request asked for, and where to mail it; both are removed once the
+    /// token has confirmed its signup (which then holds what was chosen).
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    requested: Option<SignupDetails>,
+    consent_text: String,
+    consent_version: String,
+    consented_at: String,
+    created_at: String,
+    /// Removed once the token confirms its signup, so its link erases it ever after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<i64>,
 }
 
-/// What a signup request did: in every case the client hears the same answer.
+/// A signup request, as the handler has checked it.
+pub struct SignupRequest<'a> {
+    pub kind: Kind,
+    pub slug: &'a Slug,
+    /// [`crate::campaign::signer_key`] and [`crate::campaign::address_key`].
+    pub signer: &'a str,
+    pub address: &'a str,
+    pub email: &'a str,
+    pub requested: &'a SignupDetails,
+    pub token_hash: &'a str,
+    pub caps: MailCaps,
+    pub now: Timestamp,
+}
+
+/// How much mail strangers can make the deployment send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignupOutcome {
-    /// Stored as pending; send the confirmation mail.
-    New,
-    /// Already there; send the mail again (at most hourly).
-    Resend,
-    /// Already there and mailed within the hour.
-    Quiet,
+pub struct MailCaps {
+    /// Mails to one address a day, over every campaign.
+    pub per_address: u32,
+    /// Mails a day from the whole deployment.
+    pub per_day: u32,
+}
+
+/// The signup behind a link, as its page and its buttons need it.
+#[derive(Debug, Clone)]
+pub struct SignupToken {
+    pub kind: Kind,
+    pub slug: Slug,
+    /// What the signup request asked for (shown on the page, to be confirmed or changed).
+    pub requested: SignupDetails,
+    /// Whether the person has confirmed (by this link or another).
+    pub confirmed: bool,
+    token: TokenItem,
+    token_hash: String,
 }
 
 fn campaign_pk(kind: Kind, slug: &Slug) -> String {
@@ -160,9 +201,27 @@ fn token_pk(token_hash: &str) -> String {
     format!("TOKEN#{token_hash}")
 }
 
-/// The shard of an email hash (hex): its first byte, modulo the shard count.
-pub fn shard_of(email_hash: &str) -> u32 {
-    u32::from_str_radix(&email_hash[..2], 16).unwrap_or(0) % SHARDS
+fn signup_sk(signer: &str) -> String {
+    format!("SIGNUP#{signer}")
+}
+
+/// A token's reference in its signer's shard.
+fn token_ref_sk(signer: &str, token_hash: &str) -> String {
+    format!("TOKEN#{signer}#{token_hash}")
+}
+
+/// When one address was last mailed about one campaign.
+fn mailed_sk(signer: &str) -> String {
+    format!("MAILED#{signer}")
+}
+
+fn day_of(now: Timestamp) -> i64 {
+    now.unix_timestamp().div_euclid(DAY_SECS)
+}
+
+/// The shard of a signer key (hex): its first byte, modulo the shard count.
+pub fn shard_of(signer: &str) -> u32 {
+    signer.get(..2).and_then(|byte| u32::from_str_radix(byte, 16).ok()).unwrap_or(0) % SHARDS
 }
 
 impl Store {
@@ -192,118 +251,91 @@ impl Store {
             if item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == META) {
                 campaign = Some(from_item::<Campaign>(&item)?);
             } else {
+                // Saturating: a stored counter is never trusted to keep a sum in range.
                 let number =
                     |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok());
-                tally.count += number("count").unwrap_or(0);
-                tally.amount += number("amount").unwrap_or(0);
+                tally.count = tally.count.saturating_add(number("count").unwrap_or(0));
+                tally.amount = tally.amount.saturating_add(number("amount").unwrap_or(0));
             }
         }
         Ok(campaign.map(|c| (c, tally)))
     }
 
-    /// Stores a pending signup with its token, unless this person (by normalised email
-    /// hash) has signed already; a pending signup whose week ran out is replaced.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn add_signup(
-        &self,
-        kind: Kind,
-        slug: &Slug,
-        email_hash: &str,
-        signup: &NewSignup,
-        token_hash: &str,
-        client: &str,
-        writes_per_minute: u32,
-        now: Timestamp,
-    ) -> Result<SignupOutcome, ApiError> {
-        let shard = shard_of(email_hash);
-        let signup_pk = shard_pk(kind, slug, shard);
-        let signup_sk = format!("SIGNUP#{email_hash}");
+    /// Records a signup request and says whether to mail its link: only when this
+    /// address was not mailed about this campaign in the last hour, and neither the
+    /// address's daily cap (over every campaign) nor the deployment's is reached. The
+    /// same one transaction runs whatever the address's standing, and a refused one
+    /// writes nothing: the caller answers alike either way.
+    pub async fn request_signup(&self, request: SignupRequest<'_>) -> Result<bool, ApiError> {
+        let SignupRequest { kind, slug, signer, address, email, requested, token_hash, caps, now } = request;
+        let shard = shard_of(signer);
+        let partition = shard_pk(kind, slug, shard);
+        let day = day_of(now);
         let expires_at = now.unix_timestamp() + PENDING_SECS;
-        let item = Signup {
-            pk: signup_pk.clone(),
-            sk: signup_sk.clone(),
-            gsi1pk: None,
-            gsi1sk: None,
-            name: signup.name.clone(),
-            email: signup.email.as_ref().to_owned(),
-            country: signup.country.clone(),
-            postcode: signup.postcode.clone(),
-            comment: signup.comment.clone(),
-            amount: signup.amount,
-            public: signup.public,
-            status: "pending".into(),
-            consent_text: CONSENT_TEXT.into(),
-            consent_version: CONSENT_VERSION.into(),
-            consented_at: t::format(now),
-            created_at: t::format(now),
-            confirmed_at: None,
-            last_mail_at: t::format(now),
-            expires_at: Some(expires_at),
-        };
-        let put = Put::builder()
+        let gate = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(to_item(&item)))
-            .condition_expression("attribute_not_exists(PK) OR (#status = :pending AND expires_at < :now)")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":now", n(now.unix_timestamp()))
+            .set_item(Some(HashMap::from([
+                ("PK".to_owned(), s(&partition)),
+                ("SK".to_owned(), s(mailed_sk(signer))),
+                ("last_mail_at".to_owned(), n(now.unix_timestamp())),
+                ("expires_at".to_owned(), n(now.unix_timestamp() + RESEND_SECS)),
+            ])))
+            .condition_expression("attribute_not_exists(PK) OR last_mail_at <= :hour_ago")
+            .expression_attribute_values(":hour_ago", n(now.unix_timestamp() - RESEND_SECS))
             .build();
-        let token = self.token_put(kind, slug, token_hash, &signup_pk, &signup_sk, Some(expires_at));
-        let items = vec![
-            TransactWriteItem::builder().put(build(put)).build(),
-            token,
-            self.rate_window(client, writes_per_minute, now),
-        ];
-        // Item 1 is the new token, a put of a fresh random hash.
-        match self.transact_resolving(items, Some(1)).await {
-            Ok(()) => return Ok(SignupOutcome::New),
-            Err(Transaction::Failed(err)) => return Err(err),
-            Err(Transaction::ConditionFailed(reasons)) => {
-                if reasons.get(2).is_some_and(|(failed, _)| *failed) {
-                    return Err(rate_limited(now));
-                }
-            }
-        }
-        // A repeat: re-send at most hourly, with a fresh token beside the old ones.
-        let hour_ago = t::format(now - time::Duration::seconds(RESEND_SECS));
-        let touch = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(&signup_pk, &signup_sk)))
-            .update_expression("SET last_mail_at = :now")
-            .condition_expression("attribute_exists(PK) AND last_mail_at < :hour_ago")
-            .expression_attribute_values(":now", s(t::format(now)))
-            .expression_attribute_values(":hour_ago", s(hour_ago))
-            .build();
-        let items = vec![
-            TransactWriteItem::builder().update(build(touch)).build(),
-            self.token_put(kind, slug, token_hash, &signup_pk, &signup_sk, Some(expires_at)),
-        ];
-        match self.transact_raw(items).await {
-            Ok(()) => Ok(SignupOutcome::Resend),
-            Err(Transaction::ConditionFailed(_)) => Ok(SignupOutcome::Quiet),
-            Err(Transaction::Failed(err)) => Err(err),
-        }
-    }
-
-    fn token_put(
-        &self,
-        kind: Kind,
-        slug: &Slug,
-        token_hash: &str,
-        signup_pk: &str,
-        signup_sk: &str,
-        expires_at: Option<i64>,
-    ) -> TransactWriteItem {
-        let item = to_item(&TokenItem {
+        let per_shard = caps.per_day.div_ceil(SHARDS);
+        let token = TokenItem {
             pk: token_pk(token_hash),
             sk: META.into(),
             kind: kind.as_str().into(),
             slug: slug.to_string(),
-            signup_pk: signup_pk.into(),
-            signup_sk: signup_sk.into(),
-            expires_at,
-        });
-        // A fresh random token is never there already; if it is, a lost attempt put it.
+            signer: signer.into(),
+            address: address.into(),
+            email: Some(email.into()),
+            requested: Some(requested.clone()),
+            consent_text: CONSENT_TEXT.into(),
+            consent_version: CONSENT_VERSION.into(),
+            consented_at: t::format(now),
+            created_at: t::format(now),
+            expires_at: Some(expires_at),
+        };
+        let token_ref = HashMap::from([
+            ("PK".to_owned(), s(&partition)),
+            ("SK".to_owned(), s(token_ref_sk(signer, token_hash))),
+            ("expires_at".to_owned(), n(expires_at)),
+        ]);
+        let items = vec![
+            TransactWriteItem::builder().put(build(gate)).build(),
+            self.daily_count(&format!("MAILTO#{address}#{day}"), caps.per_address, day),
+            self.daily_count(&format!("MAILDAY#{day}#S{shard}"), per_shard, day),
+            self.put_fresh(to_item(&token)),
+            self.put_fresh(token_ref),
+        ];
+        // Item 3 is the new token, a put of a fresh random hash.
+        match self.transact_resolving(items, Some(3)).await {
+            Ok(()) => Ok(true),
+            Err(Transaction::ConditionFailed(_)) => Ok(false),
+            Err(Transaction::Failed(err)) => Err(err),
+        }
+    }
+
+    /// One more in a counter of the day, refused at `cap`; it expires with the next day.
+    fn daily_count(&self, pk: &str, cap: u32, day: i64) -> TransactWriteItem {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, META)))
+            .update_expression("SET #count = if_not_exists(#count, :zero) + :one, expires_at = :expires")
+            .condition_expression("attribute_not_exists(#count) OR #count < :cap")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":cap", n(cap))
+            .expression_attribute_values(":expires", n((day + 2) * DAY_SECS))
+            .build();
+        TransactWriteItem::builder().update(build(update)).build()
+    }
+
+    fn put_fresh(&self, item: HashMap<String, AttributeValue>) -> TransactWriteItem {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -311,102 +343,192 @@ impl Store {
         TransactWriteItem::builder().put(build(put.build())).build()
     }
 
-    /// The signup a token names, unless either is gone or expired (TTL deletes late).
-    async fn by_token(&self, token_hash: &str, now: Timestamp) -> Result<(Kind, Slug, Signup), ApiError> {
+    /// The signup request behind a link, unless the link is unknown, or expired without
+    /// having confirmed anything (TTL deletes late).
+    pub async fn signup_token(&self, token_hash: &str, now: Timestamp) -> Result<SignupToken, ApiError> {
         let unknown = || ApiError::NotFound("this link is unknown or has expired".into());
         let output = self.get_by_key(&token_pk(token_hash), META, true).await?;
         let token: TokenItem = output.item().map(from_item).transpose()?.ok_or_else(unknown)?;
-        let output = self.get_by_key(&token.signup_pk, &token.signup_sk, true).await?;
-        let signup: Signup = output.item().map(from_item).transpose()?.ok_or_else(unknown)?;
-        if signup.status == "pending" && signup.expires_at.is_some_and(|at| at < now.unix_timestamp()) {
+        if token.expires_at.is_some_and(|at| at < now.unix_timestamp()) {
             return Err(unknown());
         }
         let kind = Kind::parse(&token.kind).ok_or_else(|| super::corrupt("token kind"))?;
         let slug = Slug::parse(&token.slug).map_err(super::corrupt)?;
-        Ok((kind, slug, signup))
+        let signup =
+            self.get_by_key(&shard_pk(kind, &slug, shard_of(&token.signer)), &signup_sk(&token.signer), true).await?;
+        Ok(SignupToken {
+            kind,
+            slug,
+            requested: token.requested.clone().unwrap_or_default(),
+            confirmed: signup.item().is_some(),
+            token,
+            token_hash: token_hash.to_owned(),
+        })
     }
 
-    /// Whether a confirm or erase link still names a signup (404 otherwise).
-    pub async fn check_signup_token(&self, token_hash: &str, now: Timestamp) -> Result<(), ApiError> {
-        self.by_token(token_hash, now).await.map(|_| ())
-    }
-
-    /// Confirms the signup behind a token; confirming twice is harmless.
-    pub async fn confirm_signup(&self, token_hash: &str, now: Timestamp) -> Result<(Kind, Slug), ApiError> {
-        let (kind, slug, signup) = self.by_token(token_hash, now).await?;
-        if signup.status == "confirmed" {
-            return Ok((kind, slug));
+    /// Confirms the signup behind a token with the details its person chose; confirming
+    /// a signup that is already confirmed (by this link or another) changes nothing.
+    pub async fn confirm_signup(
+        &self,
+        token: &SignupToken,
+        details: SignupDetails,
+        now: Timestamp,
+    ) -> Result<(), ApiError> {
+        if token.confirmed {
+            return Ok(());
         }
-        let mut confirm = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(&signup.pk, &signup.sk)))
-            .condition_expression("#status = :pending")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":confirmed", s("confirmed"))
-            .expression_attribute_values(":now", s(t::format(now)));
-        confirm = if signup.public {
-            confirm
-                .update_expression("SET #status = :confirmed, confirmed_at = :now, GSI1PK = :signers, GSI1SK = :order REMOVE expires_at")
-                .expression_attribute_values(":signers", s(signers_pk(kind, &slug)))
-                .expression_attribute_values(":order", s(format!("{}#{}", t::format(now), signup.sk)))
-        } else {
-            confirm.update_expression("SET #status = :confirmed, confirmed_at = :now REMOVE expires_at")
+        let (kind, slug, signer) = (token.kind, &token.slug, &token.token.signer);
+        let email = token
+            .token
+            .email
+            .clone()
+            .ok_or_else(|| ApiError::NotFound("this link is unknown or has expired".into()))?;
+        let partition = shard_pk(kind, slug, shard_of(signer));
+        let sk = signup_sk(signer);
+        let public = details.public;
+        let amount = details.amount.unwrap_or(0);
+        let signup = Signup {
+            gsi1pk: public.then(|| signers_pk(kind, slug)),
+            gsi1sk: public.then(|| format!("{}#{sk}", t::format(now))),
+            pk: partition.clone(),
+            sk: sk.clone(),
+            details,
+            email,
+            token_hash: token.token_hash.clone(),
+            consent_text: token.token.consent_text.clone(),
+            consent_version: token.token.consent_version.clone(),
+            consented_at: token.token.consented_at.clone(),
+            confirmed_at: t::format(now),
         };
         let counter = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(&signup.pk, COUNTER)))
+            .set_key(Some(key(&partition, COUNTER)))
             .update_expression("ADD #count :one, amount :amount")
             .expression_attribute_names("#count", "count")
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":amount", n(signup.amount.unwrap_or(0)))
+            .expression_attribute_values(":amount", n(amount))
             .build();
-        let token = Update::builder()
+        // The link that confirmed keeps working (to erase), and forgets the address and
+        // what was asked: the signup now holds what was chosen. The token must still be
+        // there, or an erase got in first.
+        let keep_token = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(&token_pk(token_hash), META)))
+            .set_key(Some(key(&token_pk(&token.token_hash), META)))
+            .update_expression("REMOVE expires_at, email, requested")
+            .condition_expression("attribute_exists(PK)")
+            .build();
+        let keep_ref = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&partition, &token_ref_sk(signer, &token.token_hash))))
             .update_expression("REMOVE expires_at")
             .build();
         let items = vec![
-            TransactWriteItem::builder().update(build(confirm.build())).build(),
+            self.put_fresh(to_item(&signup)),
             TransactWriteItem::builder().update(build(counter)).build(),
-            TransactWriteItem::builder().update(build(token)).build(),
+            TransactWriteItem::builder().update(build(keep_token)).build(),
+            TransactWriteItem::builder().update(build(keep_ref)).build(),
         ];
         match self.transact_raw(items).await {
-            // A condition failure means another request confirmed it first: counted once.
-            Ok(()) | Err(Transaction::ConditionFailed(_)) => Ok((kind, slug)),
+            Ok(()) => Ok(()),
+            // Confirmed meanwhile by another request: counted once.
+            Err(Transaction::ConditionFailed(reasons)) if reasons.first().is_some_and(|(failed, _)| *failed) => Ok(()),
+            Err(Transaction::ConditionFailed(_)) => {
+                Err(ApiError::NotFound("this link is unknown or has expired".into()))
+            }
             Err(Transaction::Failed(err)) => Err(err),
         }
     }
 
-    /// Erases the signup behind a token, lowering the count if it was counted.
-    pub async fn erase_signup(&self, token_hash: &str, now: Timestamp) -> Result<(), ApiError> {
-        let (_, _, signup) = self.by_token(token_hash, now).await?;
-        let confirmed = signup.status == "confirmed";
-        let delete = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(&signup.pk, &signup.sk)))
-            .condition_expression("#status = :status")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", s(&signup.status))
-            .build();
-        let token = Delete::builder().table_name(&self.table).set_key(Some(key(&token_pk(token_hash), META))).build();
-        let mut items = vec![
-            TransactWriteItem::builder().delete(build(delete)).build(),
-            TransactWriteItem::builder().delete(build(token)).build(),
-        ];
-        if confirmed {
-            let counter = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(&signup.pk, COUNTER)))
-                .update_expression("ADD #count :minus_one, amount :minus_amount")
-                .expression_attribute_names("#count", "count")
-                .expression_attribute_values(":minus_one", n(-1))
-                .expression_attribute_values(":minus_amount", n(-(signup.amount.unwrap_or(0) as i64)))
-                .build();
-            items.push(TransactWriteItem::builder().update(build(counter)).build());
+    /// Erases everything the person behind a token has here in this campaign: the
+    /// signup (lowering the count if it was counted), every token they were ever sent
+    /// with its reference, when they were last mailed, and their address's mail counts.
+    pub async fn erase_signup(&self, token: &SignupToken, now: Timestamp) -> Result<(), ApiError> {
+        let (kind, slug, signer) = (token.kind, &token.slug, &token.token.signer);
+        let partition = shard_pk(kind, slug, shard_of(signer));
+        let own_ref = token_ref_sk(signer, &token.token_hash);
+        let mut rest = vec![key(&partition, &mailed_sk(signer))];
+        let day = day_of(now);
+        for day in [day - 1, day] {
+            rest.push(key(&format!("MAILTO#{}#{day}", token.token.address), META));
+        }
+        for sk in self.token_refs(&partition, signer).await? {
+            if sk != own_ref {
+                let hash = sk.rsplit('#').next().unwrap_or_default();
+                rest.push(key(&token_pk(hash), META));
+                rest.push(key(&partition, &sk));
+            }
+        }
+        // Everything else first: if this fails, the link still works to try again.
+        self.batch_delete(rest).await?;
+
+        let signup = self.get_by_key(&partition, &signup_sk(signer), true).await?;
+        let signup: Option<Signup> = signup.item().map(from_item).transpose()?;
+        let mut items = vec![self.delete(&token_pk(&token.token_hash), META), self.delete(&partition, &own_ref)];
+        match &signup {
+            Some(signup) => {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&partition, &signup.sk)))
+                    .condition_expression("attribute_exists(PK)")
+                    .build();
+                items.push(TransactWriteItem::builder().delete(build(delete)).build());
+                let counter = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&partition, COUNTER)))
+                    .update_expression("ADD #count :minus_one, amount :minus_amount")
+                    .expression_attribute_names("#count", "count")
+                    .expression_attribute_values(":minus_one", n(-1))
+                    .expression_attribute_values(":minus_amount", n(format!("-{}", signup.details.amount.unwrap_or(0))))
+                    .build();
+                items.push(TransactWriteItem::builder().update(build(counter)).build());
+            }
+            None => {
+                // Not confirmed: it must not become confirmed while this runs.
+                let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&partition, &signup_sk(signer))))
+                    .condition_expression("attribute_not_exists(PK)")
+                    .build();
+                items.push(TransactWriteItem::builder().condition_check(build(check)).build());
+            }
         }
         let raced = ApiError::Conflict("the signup changed meanwhile; try the link again".into());
-        self.transact(items, raced).await
+        match self.transact_raw(items).await {
+            Ok(()) => Ok(()),
+            Err(Transaction::ConditionFailed(_)) => Err(raced),
+            Err(Transaction::Failed(err)) => Err(err),
+        }
+    }
+
+    /// The sort keys of every token reference of a signer in its shard.
+    async fn token_refs(&self, partition: &str, signer: &str) -> Result<Vec<String>, ApiError> {
+        let mut refs = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", s(partition))
+                .expression_attribute_values(":prefix", s(format!("TOKEN#{signer}#")))
+                .projection_expression("SK")
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            refs.extend(output.items().iter().filter_map(|item| item.get("SK")?.as_s().ok().cloned()));
+            match output.last_evaluated_key() {
+                Some(next) => start = Some(next.clone()),
+                None => return Ok(refs),
+            }
+        }
+    }
+
+    fn delete(&self, pk: &str, sk: &str) -> TransactWriteItem {
+        let delete = Delete::builder().table_name(&self.table).set_key(Some(key(pk, sk))).build();
+        TransactWriteItem::builder().delete(build(delete)).build()
     }
 
     /// Confirmed signers who chose to be shown, newest first.
@@ -422,40 +544,102 @@ impl Store {
         Ok((signers, next))
     }
 
-    /// Every confirmed signup, for the admin export: each shard, every page.
-    pub async fn confirmed_signups(&self, kind: Kind, slug: &Slug) -> Result<Vec<Signup>, ApiError> {
-        let mut all = Vec::new();
-        for shard in 0..SHARDS {
-            let mut start: Option<HashMap<String, AttributeValue>> = None;
-            loop {
-                let output = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression("PK = :pk AND begins_with(SK, :signup)")
-                    .filter_expression("#status = :confirmed")
-                    .expression_attribute_names("#status", "status")
-                    .expression_attribute_values(":pk", s(shard_pk(kind, slug, shard)))
-                    .expression_attribute_values(":signup", s("SIGNUP#"))
-                    .expression_attribute_values(":confirmed", s("confirmed"))
-                    .set_exclusive_start_key(start.take())
-                    .send()
-                    .await
-                    .map_err(sdk_error)?;
-                for item in output.items() {
-                    all.push(from_item::<Signup>(item)?);
-                }
-                match output.last_evaluated_key() {
-                    Some(next) => start = Some(next.clone()),
-                    None => break,
-                }
+    /// A page of every confirmed signup, for the admin export: shard after shard, at
+    /// most `limit` of them, with the cursor of the rest. [`Store::export_cursor`] makes
+    /// the cursor after any signup of a page, for a caller that stops early.
+    pub async fn export_page(
+        &self,
+        kind: Kind,
+        slug: &Slug,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<Signup>, Option<String>), ApiError> {
+        let list = export_list(kind, slug);
+        let (mut shard, mut start) = match cursor {
+            None => (0, None),
+            Some(raw) => {
+                let key = Cursor::decode(raw, &["PK", "SK"], None, &list, &self.cursor_key)?;
+                let pk = key.get("PK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                let shard = (0..SHARDS)
+                    .find(|shard| shard_pk(kind, slug, *shard) == pk)
+                    .ok_or_else(|| ApiError::BadRequest("unknown cursor".into()))?;
+                let at_start = key.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == SHARD_START);
+                (shard, (!at_start).then_some(key))
+            }
+        };
+        let mut signups = Vec::new();
+        while shard < SHARDS && signups.len() < limit as usize {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :signup)")
+                .expression_attribute_values(":pk", s(shard_pk(kind, slug, shard)))
+                .expression_attribute_values(":signup", s("SIGNUP#"))
+                .limit(i32::try_from(limit as usize - signups.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in output.items() {
+                signups.push(from_item::<Signup>(item)?);
+            }
+            match output.last_evaluated_key() {
+                Some(next) => start = Some(next.clone()),
+                None => shard += 1,
             }
         }
-        all.sort_by(|a, b| a.confirmed_at.cmp(&b.confirmed_at));
-        Ok(all)
+        let next = match (&start, shard < SHARDS) {
+            (Some(key), _) => Cursor::encode(Some(key), &list, &self.cursor_key),
+            (None, true) => Cursor::encode(Some(&shard_start(kind, slug, shard)), &list, &self.cursor_key),
+            (None, false) => None,
+        };
+        Ok((signups, next))
+    }
+
+    /// The export cursor that resumes right after `signup`.
+    pub fn export_cursor(&self, kind: Kind, slug: &Slug, signup: &Signup) -> String {
+        let key = key(&signup.pk, &signup.sk);
+        Cursor::encode(Some(&key), &export_list(kind, slug), &self.cursor_key).expect("a key makes a cursor")
     }
 }
 
-fn rate_limited(now: Timestamp) -> ApiError {
-    ApiError::RateLimited { retry_after_secs: 60 - now.unix_timestamp().rem_euclid(60) as u64 }
+/// The sort key an export cursor carries to mean "from the start of this shard".
+const SHARD_START: &str = "#";
+
+fn shard_start(kind: Kind, slug: &Slug, shard: u32) -> HashMap<String, AttributeValue> {
+    key(&shard_pk(kind, slug, shard), SHARD_START)
+}
+
+fn export_list(kind: Kind, slug: &Slug) -> String {
+    format!("export|{}|{slug}", kind.as_str())
+}
+
+/// A stored campaign, signup or token as the API shows it (see [`super::render_stored`]).
+pub(super) fn render_stored(
+    item: &HashMap<String, AttributeValue>,
+    now: Timestamp,
+) -> Result<serde_json::Value, ApiError> {
+    let mut shown = Vec::new();
+    if let Ok(campaign) = from_item::<Campaign>(item) {
+        let _ = (campaign.ends_at(), campaign.open_at(now));
+        let all = Tally { count: u64::MAX, amount: u64::MAX };
+        shown.push(crate::signups::campaign_json(&campaign, all, now));
+    }
+    if let Ok(signup) = from_item::<Signup>(item) {
+        shown.push(serde_json::Value::String(crate::signups::csv_row(&signup)));
+        let _ = shard_of(&signup.sk);
+    }
+    let token = from_item::<TokenItem>(item).and_then(|token| {
+        let kind = Kind::parse(&token.kind).ok_or_else(|| super::corrupt("token kind"))?;
+        let slug = Slug::parse(&token.slug).map_err(super::corrupt)?;
+        let requested = token.requested.clone().unwrap_or_default();
+        Ok(SignupToken { kind, slug, requested, confirmed: false, token, token_hash: String::new() })
+    });
+    match token {
+        Ok(token) => shown.push(serde_json::Value::String(crate::signups::confirm_page_html(&token, None))),
+        Err(err) if shown.is_empty() => return Err(err),
+        Err(_) => {}
+    }
+    Ok(serde_json::Value::Array(shown))
 }

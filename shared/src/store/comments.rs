@@ -2,8 +2,17 @@
 //! `C#00000004` for the fourth top-level comment, `C#00000004#{id}` for a reply to it,
 //! and so on down. Ids are ULIDs and `#` sorts before every ULID character, so one
 //! `Query` in key order returns a thread parents-first, replies in posting order.
-//! A `COMMENT#{id}` item points from an id to its post and path, for the routes that
-//! name only the id.
+//!
+//! Only what the public thread shows lives under `C#`: approved comments and the
+//! placeholders of deleted ones. A held or spam comment lives under `X#` with the same
+//! path, so however many of them a stranger posts, they never take a place in a page of
+//! the public thread; approving one moves it to `C#` (and marking an approved one as
+//! spam moves it back) in one transaction. The one exception is a comment that already
+//! has replies: it stays in place so its thread holds together, and the thread read
+//! skips it (see [`Store::thread`]).
+//!
+//! A `COMMENT#{id}` item points from an id to its post and sort key, for the routes
+//! that name only the id.
 
 use std::collections::HashMap;
 
@@ -20,6 +29,10 @@ use crate::post::Slug;
 use crate::time::{self as t, Timestamp};
 
 const PENDING: &str = "PENDING";
+/// Sort-key prefix of what the public thread shows.
+const PUBLIC: &str = "C#";
+/// Sort-key prefix of held and spam comments.
+const HIDDEN: &str = "X#";
 const THREAD_KEYS: [&str; 2] = ["PK", "SK"];
 /// Top-level numbers are padded so they sort as strings: room for 99,999,999 comments.
 const NUMBER_WIDTH: usize = 8;
@@ -69,6 +82,9 @@ pub struct Comment {
     pub is_post_author: bool,
     pub status: CommentStatus,
     pub email_hash: Option<String>,
+    /// The commenter key's hash: with the address, who was approved before.
+    #[serde(default)]
+    pub commenter_key_hash: Option<String>,
     pub edit_token_hash: Option<String>,
     #[serde(default)]
     pub reply_count: u64,
@@ -99,8 +115,36 @@ impl Comment {
         t::parse(&self.created_at).is_ok_and(|at| (now - at).whole_seconds() < EDIT_WINDOW_SECS)
     }
 
+    /// The sort key of the thread's top-level comment (a stored key too short to have
+    /// one is its own thread rather than a panic).
     fn top_level(&self) -> &str {
-        &self.sk[..2 + NUMBER_WIDTH]
+        self.sk.get(..PUBLIC.len() + NUMBER_WIDTH).unwrap_or(&self.sk)
+    }
+
+    fn is_public(&self) -> bool {
+        self.sk.starts_with(PUBLIC)
+    }
+
+    /// The sort key of the parent's item (parents are always public), for a reply.
+    fn parent_sk(&self) -> Result<Option<String>, ApiError> {
+        if self.depth == 0 {
+            return Ok(None);
+        }
+        let path = self.sk.get(PUBLIC.len()..).unwrap_or_default();
+        match path.rfind('#') {
+            Some(end) => Ok(Some(format!("{PUBLIC}{}", &path[..end]))),
+            None => Err(super::corrupt(format!("reply {} has no parent in its path", self.id))),
+        }
+    }
+
+    /// The sort key this comment belongs under once its status is `status`: a comment
+    /// with replies stays where it is, so its thread holds together.
+    fn sk_for(&self, status: CommentStatus) -> String {
+        let prefix = if status == CommentStatus::Approved { PUBLIC } else { HIDDEN };
+        if self.reply_count > 0 || self.sk.starts_with(prefix) {
+            return self.sk.clone();
+        }
+        format!("{prefix}{}", self.sk.get(PUBLIC.len()..).unwrap_or_default())
     }
 }
 
@@ -119,6 +163,24 @@ fn pointer_pk(id: &str) -> String {
     format!("COMMENT#{id}")
 }
 
+/// The checks a stranger's write passes with it, in its transaction: one more write in
+/// the client's rate window (by hashed IP), and not the same body as the client's last.
+pub struct ClientLimits {
+    pub client: String,
+    pub body_hash: String,
+    pub writes_per_minute: u32,
+}
+
+/// What the handler decided about an edit before it is written.
+pub struct CommentEdit {
+    pub body: String,
+    pub body_html: String,
+    /// `Pending` when the new body is held for moderation (as a new one would be).
+    pub status: CommentStatus,
+    pub limits: ClientLimits,
+    pub now: Timestamp,
+}
+
 /// What the handler decided about a new comment before it is written.
 pub struct NewCommentContext {
     pub id: CommentId,
@@ -129,13 +191,13 @@ pub struct NewCommentContext {
     pub parent_id: Option<CommentId>,
     pub is_post_author: bool,
     pub status: CommentStatus,
+    /// Who the commenter is for the first-time rule: the salted hashes of their address
+    /// and of the commenter key their browser keeps.
     pub email_hash: Option<String>,
+    pub commenter_key_hash: Option<String>,
     pub edit_token_hash: String,
-    /// The client's hashed IP, for the rate limit and the repeat check; `None` for the
-    /// blogger, who is limited by nothing.
-    pub client: Option<String>,
-    pub body_hash: String,
-    pub writes_per_minute: u32,
+    /// `None` for the blogger, who is limited by nothing.
+    pub limits: Option<ClientLimits>,
     pub now: Timestamp,
     /// The post's count of numbered comments as the caller read it, for the first try of
     /// a top-level comment; later tries read it again.
@@ -145,37 +207,46 @@ pub struct NewCommentContext {
 impl Store {
     /// Writes a comment in one transaction with everything that must change with it:
     /// the post's comment count and thread version, the id pointer, the parent's reply
-    /// count, and the client's rate window and last body. A top-level comment's number comes from the post's sequence first
-    /// ([`Store::next_number`]), so comments racing on one post never retry for it.
+    /// count, and the client's rate window and last body. A top-level comment's number
+    /// comes from the post's sequence first ([`Store::next_number`]), so comments racing
+    /// on one post never retry for it. A held comment goes under `X#`.
     pub async fn add_comment(&self, slug: &Slug, new: NewCommentContext) -> Result<Comment, ApiError> {
         let partition = pk(slug);
+        let prefix = if new.status == CommentStatus::Approved { PUBLIC } else { HIDDEN };
         let mut items = Vec::with_capacity(6);
-        let (sk, depth, number, parent_path) = match &new.parent_id {
+        let no_parent = || ApiError::validation("parent_id", "no such comment on this post");
+        let (sk, depth, number, parent_sk) = match &new.parent_id {
             Some(parent_id) => {
                 let parent = self.pointer(parent_id.as_ref()).await?;
-                let parent = parent
-                    .filter(|p| p.post == slug.as_ref())
-                    .ok_or_else(|| ApiError::validation("parent_id", "no such comment on this post"))?;
-                if parent.depth + 1 > MAX_DEPTH {
+                // Only what the thread shows can be replied to.
+                let parent =
+                    parent.filter(|p| p.post == slug.as_ref() && p.path.starts_with(PUBLIC)).ok_or_else(no_parent)?;
+                if parent.depth.saturating_add(1) > MAX_DEPTH {
                     return Err(ApiError::validation("parent_id", format!("replies nest at most {MAX_DEPTH} deep")));
                 }
-                (format!("{}#{}", parent.path, new.id), parent.depth + 1, None, Some(parent.path))
+                let path = &parent.path[PUBLIC.len()..];
+                (format!("{prefix}{path}#{}", new.id), parent.depth + 1, None, Some(parent.path))
             }
             None => {
                 let number = self.next_number(slug, new.numbered).await?;
-                (format!("C#{number:0width$}", width = NUMBER_WIDTH), 0, Some(number), None)
+                (format!("{prefix}{number:0width$}", width = NUMBER_WIDTH), 0, Some(number), None)
             }
         };
-        let counted = u64::from(new.status == CommentStatus::Approved);
+        let counted = new.status == CommentStatus::Approved;
         let mut meta = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(&partition, META)))
-            .expression_attribute_values(":inc", n(counted))
-            .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .expression_attribute_values(":version", s(thread_version()));
-        meta = meta
-            .update_expression("SET comment_count = comment_count + :inc, thread_version = :version")
-            .condition_expression("deleted = :false");
+            .condition_expression("deleted = :false")
+            .expression_attribute_values(":false", AttributeValue::Bool(false));
+        // A held comment changes nothing the thread shows: cached pages stay good.
+        meta = if counted {
+            meta.update_expression("SET comment_count = comment_count + :one, thread_version = :version")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":version", s(thread_version()))
+        } else {
+            meta.update_expression("SET comment_count = comment_count + :zero")
+                .expression_attribute_values(":zero", n(0))
+        };
         items.push(TransactWriteItem::builder().update(build(meta.build())).build());
 
         let comment = Comment {
@@ -198,6 +269,7 @@ impl Store {
             is_post_author: new.is_post_author,
             status: new.status,
             email_hash: new.email_hash.clone(),
+            commenter_key_hash: new.commenter_key_hash.clone(),
             edit_token_hash: Some(new.edit_token_hash.clone()),
             reply_count: 0,
         };
@@ -209,7 +281,7 @@ impl Store {
             path: sk.clone(),
             depth,
         })));
-        if let Some(path) = &parent_path {
+        if let Some(path) = &parent_sk {
             let parent = Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(&partition, path)))
@@ -221,8 +293,8 @@ impl Store {
             items.push(TransactWriteItem::builder().update(build(parent)).build());
         }
         let client_items = items.len();
-        if let Some(client) = &new.client {
-            items.extend(self.client_limits(client, &new));
+        if let Some(limits) = &new.limits {
+            items.extend(self.client_limits(limits, new.now));
         }
         // Item 1 is the comment itself, a put of a fresh id.
         match self.transact_resolving(items, Some(1)).await {
@@ -230,15 +302,11 @@ impl Store {
             Err(Transaction::Failed(err)) => Err(err),
             Err(Transaction::ConditionFailed(reasons)) => {
                 let failed = |i: usize| reasons.get(i).is_some_and(|(failed, _)| *failed);
-                if failed(client_items) {
-                    let retry_after_secs = 60 - (new.now.unix_timestamp().rem_euclid(60)) as u64;
-                    return Err(ApiError::RateLimited { retry_after_secs });
+                if let Some(err) = client_limit_failure(&reasons, client_items, new.now) {
+                    return Err(err);
                 }
-                if failed(client_items + 1) {
-                    return Err(ApiError::Conflict("this comment was just posted; it is not posted twice".into()));
-                }
-                if parent_path.is_some() && failed(3) {
-                    return Err(ApiError::validation("parent_id", "no such comment on this post"));
+                if parent_sk.is_some() && failed(3) {
+                    return Err(no_parent());
                 }
                 if failed(0) {
                     return Err(ApiError::NotFound(format!("no post named '{slug}'")));
@@ -251,11 +319,9 @@ impl Store {
     /// The next number for a top-level comment of the post, from the post's sequence
     /// item: one atomic update that no other write ever joins in a transaction, so any
     /// number of people commenting at once each get the next number without retrying.
-    /// (Numbers used to be taken under a condition in the comment's transaction, and
-    /// twenty writers on one post spent most of their attempts losing that race.) A
-    /// comment whose write then fails leaves a gap in the numbers, as a deleted one does.
-    /// `known` is the count of numbered comments the caller read with the post, which
-    /// starts the sequence for posts numbered before it existed.
+    /// A comment whose write then fails leaves a gap in the numbers, as a deleted one
+    /// does. `known` is the count of numbered comments the caller read with the post,
+    /// which starts the sequence for posts numbered before it existed.
     async fn next_number(&self, slug: &Slug, known: Option<u64>) -> Result<u64, ApiError> {
         let start = match known {
             Some(known) => known,
@@ -291,22 +357,22 @@ impl Store {
     }
 
     /// The client's rate window (writes this minute) and its last body, both expiring.
-    fn client_limits(&self, client: &str, new: &NewCommentContext) -> [TransactWriteItem; 2] {
+    fn client_limits(&self, limits: &ClientLimits, now: Timestamp) -> [TransactWriteItem; 2] {
         let last = aws_sdk_dynamodb::types::Put::builder()
             .table_name(&self.table)
             .set_item(Some(HashMap::from([
-                ("PK".to_owned(), s(format!("LAST#{client}"))),
+                ("PK".to_owned(), s(format!("LAST#{}", limits.client))),
                 ("SK".to_owned(), s(META)),
-                ("body_hash".to_owned(), s(&new.body_hash)),
-                ("expires_at".to_owned(), n(new.now.unix_timestamp() + LAST_BODY_TTL_SECS)),
+                ("body_hash".to_owned(), s(&limits.body_hash)),
+                ("expires_at".to_owned(), n(now.unix_timestamp() + LAST_BODY_TTL_SECS)),
             ])))
             .condition_expression("attribute_not_exists(PK) OR body_hash <> :hash OR expires_at < :now")
-            .expression_attribute_values(":hash", s(&new.body_hash))
-            .expression_attribute_values(":now", n(new.now.unix_timestamp()))
+            .expression_attribute_values(":hash", s(&limits.body_hash))
+            .expression_attribute_values(":now", n(now.unix_timestamp()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None)
             .build();
         [
-            self.rate_window(client, new.writes_per_minute, new.now),
+            self.rate_window(&limits.client, limits.writes_per_minute, now),
             TransactWriteItem::builder().put(build(last)).build(),
         ]
     }
@@ -325,16 +391,20 @@ impl Store {
         output.item().map(from_item).transpose()
     }
 
-    /// A comment by id, wherever it is.
+    /// A comment by id, wherever it is. The item found must carry that id: a pointer
+    /// left behind by anything must never lead to someone else's comment.
     pub async fn comment(&self, id: &CommentId) -> Result<Option<Comment>, ApiError> {
         let Some(pointer) = self.pointer(id.as_ref()).await? else { return Ok(None) };
         let output = self.get_by_key(&format!("POST#{}", pointer.post), &pointer.path, true).await?;
-        output.item().map(from_item).transpose()
+        let comment: Option<Comment> = output.item().map(from_item).transpose()?;
+        Ok(comment.filter(|c| c.id == id.as_ref()))
     }
 
-    /// A page of a post's approved comments, threads kept together: oldest threads
+    /// A page of a post's public comments, threads kept together: oldest threads
     /// first, or newest threads first with each thread still parent-first.
     /// `consistent` where the page is kept under the thread version read just before.
+    /// A page holds `page.limit` comments unless the thread ends first: the few hidden
+    /// comments kept in place for their replies are skipped, and reading goes on.
     pub async fn thread(
         &self,
         slug: &Slug,
@@ -343,11 +413,17 @@ impl Store {
         consistent: bool,
     ) -> Result<(Vec<Comment>, Option<String>), ApiError> {
         let partition = pk(slug);
-        let mut start =
-            page.cursor.as_deref().map(|raw| Cursor::decode(raw, &THREAD_KEYS, ("PK", &partition))).transpose()?;
+        let list = format!("thread|{partition}|{}", sort == ThreadSort::Newest);
+        let mut start = page
+            .cursor
+            .as_deref()
+            .map(|raw| Cursor::decode(raw, &THREAD_KEYS, Some(("PK", &partition)), &list, &self.cursor_key))
+            .transpose()?;
+        let limit = page.limit as usize;
         let mut comments: Vec<Comment> = Vec::new();
         let mut next;
         loop {
+            let want = if comments.len() < limit { limit - comments.len() } else { limit };
             let output = self
                 .client
                 .query()
@@ -356,12 +432,12 @@ impl Store {
                 .filter_expression("#status = :approved")
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":pk", s(&partition))
-                .expression_attribute_values(":first", s("C#"))
+                .expression_attribute_values(":first", s(PUBLIC))
                 .expression_attribute_values(":last", s("C$"))
                 .expression_attribute_values(":approved", s("approved"))
                 .scan_index_forward(sort == ThreadSort::Oldest)
                 .consistent_read(consistent)
-                .limit(page.limit as i32)
+                .limit(i32::try_from(want).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
@@ -373,7 +449,7 @@ impl Store {
             // Newest first reads threads backwards, replies before parents: a page must
             // end on a top-level comment, or its last thread would be cut in two.
             let thread_cut = sort == ThreadSort::Newest && comments.last().is_some_and(|c| c.depth > 0);
-            if next.is_none() || !thread_cut {
+            if next.is_none() || (comments.len() >= limit && !thread_cut) {
                 break;
             }
             start = next.clone();
@@ -388,49 +464,122 @@ impl Store {
             }
             comments = threads.into_iter().flat_map(|thread| thread.into_iter().rev()).collect();
         }
-        Ok((comments, Cursor::encode(next.as_ref())))
+        Ok((comments, Cursor::encode(next.as_ref(), &list, &self.cursor_key)))
     }
 
-    /// Replaces a comment's body, if the edit token matches and the window is open;
-    /// the condition makes the check and the write one step.
-    pub async fn edit_comment(
+    /// Replaces a comment's body, if the window is still open, under the same checks as
+    /// a new comment: the client's rate window and repeat rule, and the moderation
+    /// status the handler decided (an edit that adds links is held like a new comment,
+    /// and leaves the public thread).
+    pub async fn edit_comment(&self, comment: &Comment, edit: CommentEdit) -> Result<Comment, ApiError> {
+        let cutoff = t::format(edit.now - time::Duration::seconds(EDIT_WINDOW_SECS));
+        let edited = Comment {
+            body: edit.body.clone(),
+            body_html: edit.body_html.clone(),
+            edited_at: Some(t::format(edit.now)),
+            ..comment.clone()
+        };
+        let mut items = self.change_status(&edited, comment, edit.status, edit.now, Some(&cutoff));
+        let client_items = items.len();
+        items.extend(self.client_limits(&edit.limits, edit.now));
+        let sk = comment.sk_for(edit.status);
+        match self.transact_raw(items).await {
+            Ok(()) => Ok(Comment { sk, status: edit.status, ..edited }),
+            Err(Transaction::Failed(err)) => Err(err),
+            Err(Transaction::ConditionFailed(reasons)) => {
+                if let Some(err) = client_limit_failure(&reasons, client_items, edit.now) {
+                    return Err(err);
+                }
+                Err(too_late())
+            }
+        }
+    }
+
+    /// The writes that give `comment` (as it was stored: `old`) the status `status`:
+    /// in place, or moved between the public and hidden ranges with its pointer; the
+    /// post's count and thread version follow what the thread shows. The first item is
+    /// the write of the comment itself, conditioned on it being as `old` was (and, for
+    /// an edit, on it being undeleted and younger than `edit_cutoff`).
+    fn change_status(
         &self,
         comment: &Comment,
-        body: &str,
-        body_html: &str,
+        old: &Comment,
+        status: CommentStatus,
         now: Timestamp,
-    ) -> Result<Comment, ApiError> {
-        let cutoff = t::format(now - time::Duration::seconds(EDIT_WINDOW_SECS));
-        let edited_at = t::format(now);
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(&comment.pk, &comment.sk)))
-            .update_expression("SET body = :body, body_html = :html, edited_at = :now")
-            .condition_expression("deleted = :false AND created_at > :cutoff")
-            .expression_attribute_values(":body", s(body))
-            .expression_attribute_values(":html", s(body_html))
-            .expression_attribute_values(":now", s(&edited_at))
-            .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .expression_attribute_values(":cutoff", s(cutoff))
-            .build();
-        // The thread shows the new body: its version changes in the same step.
-        let meta = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(&comment.pk, META)))
-            .update_expression("SET thread_version = :version")
-            .expression_attribute_values(":version", s(thread_version()))
-            .build();
-        let items = vec![
-            TransactWriteItem::builder().update(build(update)).build(),
-            TransactWriteItem::builder().update(build(meta)).build(),
-        ];
-        self.transact(items, too_late()).await?;
-        Ok(Comment {
-            body: body.to_owned(),
-            body_html: body_html.to_owned(),
-            edited_at: Some(edited_at),
+        edit_cutoff: Option<&str>,
+    ) -> Vec<TransactWriteItem> {
+        let mut condition = String::from("#status = :old AND reply_count = :replies");
+        let mut values =
+            HashMap::from([(":old".to_owned(), to_value(old.status)), (":replies".to_owned(), n(old.reply_count))]);
+        if let Some(cutoff) = edit_cutoff {
+            condition.push_str(" AND deleted = :false AND created_at > :cutoff");
+            values.insert(":false".into(), AttributeValue::Bool(false));
+            values.insert(":cutoff".into(), s(cutoff));
+        }
+        let sk = old.sk_for(status);
+        let pending = status == CommentStatus::Pending;
+        let moved = Comment {
+            sk: sk.clone(),
+            status,
+            gsi1pk: pending.then(|| PENDING.to_owned()),
+            gsi1sk: pending.then(|| format!("{}#{}", t::format(now), comment.id)),
             ..comment.clone()
-        })
+        };
+        let mut items = Vec::with_capacity(5);
+        if sk == old.sk {
+            let put = aws_sdk_dynamodb::types::Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(to_item(&moved)))
+                .condition_expression(condition)
+                .expression_attribute_names("#status", "status")
+                .set_expression_attribute_values(Some(values))
+                .build();
+            items.push(TransactWriteItem::builder().put(build(put)).build());
+        } else {
+            // A reply landing meanwhile raises reply_count and fails this condition.
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&old.pk, &old.sk)))
+                .condition_expression(condition)
+                .expression_attribute_names("#status", "status")
+                .set_expression_attribute_values(Some(values))
+                .build();
+            items.push(TransactWriteItem::builder().delete(build(delete)).build());
+            items.push(self.put_new(to_item(&moved)));
+            let pointer = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&pointer_pk(&comment.id), META)))
+                .update_expression("SET #path = :path")
+                .condition_expression("attribute_exists(PK)")
+                .expression_attribute_names("#path", "path")
+                .expression_attribute_values(":path", s(&sk))
+                .build();
+            items.push(TransactWriteItem::builder().update(build(pointer)).build());
+            if let (true, Ok(Some(parent))) = (sk.starts_with(PUBLIC), old.parent_sk()) {
+                // Shown again only under a parent that is still there.
+                let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&old.pk, &parent)))
+                    .condition_expression("attribute_exists(PK)")
+                    .build();
+                items.push(TransactWriteItem::builder().condition_check(build(check)).build());
+            }
+        }
+        let was_counted = old.status == CommentStatus::Approved && !old.deleted;
+        let counted = status == CommentStatus::Approved && !old.deleted;
+        let delta = i64::from(counted) - i64::from(was_counted);
+        let shows_change = old.is_public() || sk.starts_with(PUBLIC);
+        if delta != 0 || (shows_change && status == CommentStatus::Approved) {
+            let meta = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&old.pk, META)))
+                .update_expression("SET comment_count = comment_count + :delta, thread_version = :version")
+                .expression_attribute_values(":delta", n(delta))
+                .expression_attribute_values(":version", s(thread_version()))
+                .build();
+            items.push(TransactWriteItem::builder().update(build(meta)).build());
+        }
+        items
     }
 
     /// Removes a comment. One with replies stays as a `deleted` placeholder so its
@@ -475,11 +624,10 @@ impl Store {
             let pointer =
                 Delete::builder().table_name(&self.table).set_key(Some(key(&pointer_pk(&comment.id), META))).build();
             items.push(TransactWriteItem::builder().delete(build(pointer)).build());
-            if comment.depth > 0 {
-                let parent_path = &comment.sk[..comment.sk.rfind('#').expect("a reply's path has a parent")];
+            if let Some(parent_sk) = comment.parent_sk()? {
                 let parent = Update::builder()
                     .table_name(&self.table)
-                    .set_key(Some(key(&comment.pk, parent_path)))
+                    .set_key(Some(key(&comment.pk, &parent_sk)))
                     .update_expression("SET reply_count = reply_count - :one")
                     .condition_expression("attribute_exists(PK)")
                     .expression_attribute_values(":one", n(1))
@@ -487,7 +635,7 @@ impl Store {
                 items.push(TransactWriteItem::builder().update(build(parent)).build());
             }
         }
-        if counted {
+        if counted || comment.is_public() {
             items.push(TransactWriteItem::builder().update(build(meta)).build());
         }
         match self.transact_raw(items).await {
@@ -515,48 +663,53 @@ impl Store {
     /// Moves a comment to `status` (approve or spam), keeping the post's count exact and
     /// remembering an approved commenter so the first-time rule lets them through.
     pub async fn moderate(&self, comment: &Comment, status: CommentStatus) -> Result<(), ApiError> {
-        let was_counted = comment.status == CommentStatus::Approved && !comment.deleted;
-        let counted = status == CommentStatus::Approved && !comment.deleted;
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(&comment.pk, &comment.sk)))
-            .update_expression("SET #status = :status REMOVE GSI1PK, GSI1SK")
-            .condition_expression("#status = :old")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", to_value(status))
-            .expression_attribute_values(":old", to_value(comment.status))
-            .build();
-        let mut items = vec![TransactWriteItem::builder().update(build(update)).build()];
-        let delta = i64::from(counted) - i64::from(was_counted);
-        if delta != 0 {
-            let meta = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(&comment.pk, META)))
-                .update_expression("SET comment_count = comment_count + :delta, thread_version = :version")
-                .expression_attribute_values(":delta", n(delta))
-                .expression_attribute_values(":version", s(thread_version()))
-                .build();
-            items.push(TransactWriteItem::builder().update(build(meta)).build());
-        }
-        if let (CommentStatus::Approved, Some(hash)) = (status, &comment.email_hash) {
-            items.push(
-                self.put(HashMap::from([
-                    ("PK".to_owned(), s(format!("COMMENTER#{hash}"))),
-                    ("SK".to_owned(), s(META)),
-                ])),
-            );
-        }
         if comment.status == status {
             return Ok(());
         }
-        let raced = ApiError::Conflict("the comment was moderated meanwhile; reload the queue".into());
-        self.transact(items, raced).await
+        let mut items = self.change_status(comment, comment, status, t::now(), None);
+        if let (CommentStatus::Approved, Some(email), Some(key_hash)) =
+            (status, &comment.email_hash, &comment.commenter_key_hash)
+        {
+            // One record per address, with every browser key it was approved with.
+            let known = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&format!("COMMENTER#{email}"), META)))
+                .update_expression("ADD #keys :key")
+                .expression_attribute_names("#keys", "keys")
+                .expression_attribute_values(":key", AttributeValue::Ss(vec![key_hash.clone()]))
+                .build();
+            items.push(TransactWriteItem::builder().update(build(known)).build());
+        }
+        match self.transact_raw(items).await {
+            Ok(()) => Ok(()),
+            Err(Transaction::Failed(err)) => Err(err),
+            Err(Transaction::ConditionFailed(reasons)) if reasons.first().is_some_and(|(failed, _)| *failed) => {
+                Err(ApiError::Conflict("the comment was moderated meanwhile; reload the queue".into()))
+            }
+            Err(Transaction::ConditionFailed(_)) => {
+                Err(ApiError::Conflict("the comment's thread changed meanwhile (its parent is gone)".into()))
+            }
+        }
     }
 
-    /// Whether a commenter (by hashed email) has had a comment approved.
-    pub async fn known_commenter(&self, email_hash: &str) -> Result<bool, ApiError> {
+    /// Forgets that a commenter (by address hash) has had a comment approved.
+    pub async fn forget_commenter(&self, email_hash: &str) -> Result<(), ApiError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&format!("COMMENTER#{email_hash}"), META)))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    /// Whether a commenter has had a comment approved that they sent with this address
+    /// and this commenter key (both hashed).
+    pub async fn known_commenter(&self, email_hash: &str, key_hash: &str) -> Result<bool, ApiError> {
         let output = self.get_by_key(&format!("COMMENTER#{email_hash}"), META, false).await?;
-        Ok(output.item().is_some())
+        let keys = output.item().and_then(|item| item.get("keys")).and_then(|keys| keys.as_ss().ok());
+        Ok(keys.is_some_and(|keys| keys.iter().any(|k| k == key_hash)))
     }
 
     /// Comment counts of many posts in one `BatchGetItem` per hundred; unknown posts count 0.
@@ -578,6 +731,18 @@ impl Store {
     }
 }
 
+/// A stored comment as the API shows it, with every path computation a write makes
+/// from it (see [`super::render_stored`]).
+pub(super) fn render_stored(item: &HashMap<String, AttributeValue>, now: Timestamp) -> Result<Value, ApiError> {
+    let comment: Comment = from_item(item)?;
+    let _ = (comment.top_level(), comment.is_public(), comment.editable_at(now));
+    for status in [CommentStatus::Approved, CommentStatus::Pending, CommentStatus::Spam] {
+        let _ = comment.sk_for(status);
+    }
+    comment.parent_sk()?;
+    Ok(comment.to_json())
+}
+
 fn to_value(status: CommentStatus) -> AttributeValue {
     serde_dynamo::to_attribute_value(status).expect("a status serialises")
 }
@@ -585,6 +750,24 @@ fn to_value(status: CommentStatus) -> AttributeValue {
 /// A fresh thread version: any value that differs from every earlier one.
 fn thread_version() -> String {
     ulid::Ulid::new().to_string()
+}
+
+/// The answer for a failed rate window or repeat check among a transaction's items,
+/// which start at `first`.
+fn client_limit_failure(
+    reasons: &[(bool, Option<HashMap<String, AttributeValue>>)],
+    first: usize,
+    now: Timestamp,
+) -> Option<ApiError> {
+    let failed = |i: usize| reasons.get(i).is_some_and(|(failed, _)| *failed);
+    if failed(first) {
+        let retry_after_secs = 60 - now.unix_timestamp().rem_euclid(60) as u64;
+        return Some(ApiError::RateLimited { retry_after_secs });
+    }
+    if failed(first + 1) {
+        return Some(ApiError::Conflict("this comment was just posted; it is not posted twice".into()));
+    }
+    None
 }
 
 fn too_late() -> ApiError {

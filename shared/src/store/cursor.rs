@@ -1,39 +1,87 @@
-//! Opaque list cursors: the `LastEvaluatedKey` of a `Query`, as base64url JSON. A cursor
-//! is checked against the list it is used on, so a cursor from another list (or a forged
-//! one) is a 400, never a query outside the list's partition.
+//! Opaque list cursors: the `LastEvaluatedKey` of a `Query`, as base64url JSON, followed
+//! by an HMAC-SHA-256 tag over the list it came from and the key, made with the
+//! deployment's secret. Only the list that wrote a cursor accepts it back: a forged,
+//! altered or foreign cursor is a 400 before any query runs, so no client can make a
+//! `Query` start outside its list (which used to answer 500), nor move one list's
+//! cursor to another.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{KeyInit, Mac};
 
 use crate::error::ApiError;
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// Bytes of the tag kept in a cursor: 128 bits, beyond guessing.
+const TAG_BYTES: usize = 16;
+
+/// The key cursors are signed with, derived from the deployment's secret.
+#[derive(Clone)]
+pub struct CursorKey([u8; 32]);
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey(…)")
+    }
+}
+
+impl CursorKey {
+    pub fn derive(secret: &str) -> Self {
+        Self(crate::config::sha256(format!("rally-cursor|{secret}").as_bytes()))
+    }
+
+    fn mac(&self, list: &str, payload: &[u8]) -> HmacSha256 {
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        mac.update(list.as_bytes());
+        mac.update(&[0]);
+        mac.update(payload);
+        mac
+    }
+}
 
 pub struct Cursor;
 
 impl Cursor {
-    pub fn encode(key: Option<&HashMap<String, AttributeValue>>) -> Option<String> {
+    /// The cursor for resuming `list` after `key`; `list` names the list exactly
+    /// (partition, index and order), so a cursor answers only where it was made.
+    pub fn encode(key: Option<&HashMap<String, AttributeValue>>, list: &str, secret: &CursorKey) -> Option<String> {
         let key = key?;
         let map: std::collections::BTreeMap<&str, &str> =
             key.iter().filter_map(|(k, v)| v.as_s().ok().map(|s| (k.as_str(), s.as_str()))).collect();
-        Some(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&map).expect("strings serialise")))
+        let payload = serde_json::to_vec(&map).expect("strings serialise");
+        let tag = secret.mac(list, &payload).finalize().into_bytes();
+        Some(format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(&tag[..TAG_BYTES])))
     }
 
-    /// Decodes a cursor for a list whose key attributes are `attributes` and whose
-    /// partition attribute `partition.0` must equal `partition.1`.
+    /// Decodes a cursor made by [`Cursor::encode`] for the same `list`, whose key
+    /// attributes are `attributes` and whose partition attribute `partition.0` must
+    /// equal `partition.1` (where the list has one partition).
     pub fn decode(
         raw: &str,
         attributes: &[&str],
-        partition: (&str, &str),
+        partition: Option<(&str, &str)>,
+        list: &str,
+        secret: &CursorKey,
     ) -> Result<HashMap<String, AttributeValue>, ApiError> {
         let bad = || ApiError::BadRequest("unknown cursor".into());
-        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
-        let map: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        let (payload, tag) = raw.split_once('.').ok_or_else(bad)?;
+        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| bad())?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| bad())?;
+        if tag.len() != TAG_BYTES {
+            return Err(bad());
+        }
+        secret.mac(list, &payload).verify_truncated_left(&tag).map_err(|_| bad())?;
+        let map: HashMap<String, String> = serde_json::from_slice(&payload).map_err(|_| bad())?;
         if map.len() != attributes.len() || !attributes.iter().all(|a| map.contains_key(*a)) {
             return Err(bad());
         }
-        if map.get(partition.0).map(String::as_str) != Some(partition.1) {
+        if let Some((name, value)) = partition
+            && map.get(name).map(String::as_str) != Some(value)
+        {
             return Err(bad());
         }
         Ok(map.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
@@ -54,18 +102,40 @@ mod tests {
             .collect()
     }
 
+    fn secret() -> CursorKey {
+        CursorKey::derive("deployment secret")
+    }
+
     #[test]
     fn round_trips_within_its_list() {
-        let raw = Cursor::encode(Some(&key("POSTS"))).unwrap();
-        assert_eq!(Cursor::decode(&raw, &KEYS, ("GSI1PK", "POSTS")).unwrap(), key("POSTS"));
+        let raw = Cursor::encode(Some(&key("POSTS")), "posts", &secret()).unwrap();
+        assert_eq!(Cursor::decode(&raw, &KEYS, Some(("GSI1PK", "POSTS")), "posts", &secret()).unwrap(), key("POSTS"));
     }
 
     #[test]
     fn rejects_a_cursor_from_another_list_or_garbage() {
-        let raw = Cursor::encode(Some(&key("TAG#china"))).unwrap();
-        assert_eq!(Cursor::decode(&raw, &KEYS, ("GSI1PK", "POSTS")).unwrap_err().code(), "bad_request");
-        for garbage in ["", "!!!", "bm90IGpzb24", "e30"] {
-            assert_eq!(Cursor::decode(garbage, &KEYS, ("GSI1PK", "POSTS")).unwrap_err().code(), "bad_request");
+        let raw = Cursor::encode(Some(&key("TAG#china")), "tag", &secret()).unwrap();
+        assert_eq!(
+            Cursor::decode(&raw, &KEYS, Some(("GSI1PK", "POSTS")), "posts", &secret()).unwrap_err().code(),
+            "bad_request"
+        );
+        for garbage in ["", "!!!", "bm90IGpzb24", "e30", "e30.", "e30.AAAAAAAAAAAAAAAAAAAAAA"] {
+            let err = Cursor::decode(garbage, &KEYS, Some(("GSI1PK", "POSTS")), "posts", &secret()).unwrap_err();
+            assert_eq!(err.code(), "bad_request");
         }
+    }
+
+    #[test]
+    fn a_changed_key_or_another_deployments_cursor_is_refused() {
+        let raw = Cursor::encode(Some(&key("POSTS")), "posts", &secret()).unwrap();
+        let (_, tag) = raw.split_once('.').unwrap();
+        let mut forged = key("POSTS");
+        forged.insert("SK".into(), AttributeValue::S("ZZZ".into()));
+        let payload = Cursor::encode(Some(&forged), "posts", &secret()).unwrap();
+        let (payload, _) = payload.split_once('.').unwrap();
+        let tampered = format!("{payload}.{tag}");
+        assert!(Cursor::decode(&tampered, &KEYS, Some(("GSI1PK", "POSTS")), "posts", &secret()).is_err());
+        let elsewhere = CursorKey::derive("another deployment");
+        assert!(Cursor::decode(&raw, &KEYS, Some(("GSI1PK", "POSTS")), "posts", &elsewhere).is_err());
     }
 }

@@ -5,22 +5,33 @@
 //! | post | `POST#{slug}` | `#META` | `POSTS` | `{published_at}#{slug}` |
 //! | post body | `POST#{slug}` | `#BODY` | | |
 //! | post tag | `POST#{slug}` | `#TAG#{tag}` | `TAG#{tag}` | `{published_at}#{slug}` |
-//! | comment | `POST#{slug}` | `C#{thread path}` | `PENDING` while held | `{created_at}#{id}` |
+//! | post's comment number sequence | `POST#{slug}` | `#SEQ` | | |
+//! | comment the thread shows | `POST#{slug}` | `C#{thread path}` | | |
+//! | held or spam comment | `POST#{slug}` | `X#{thread path}` | `PENDING` while held | `{created_at}#{id}` |
 //! | comment by id | `COMMENT#{id}` | `#META` | | |
+//! | commenter approved before | `COMMENTER#{commenter hash}` | `#META` | | |
 //! | petition, pledge | `PETITION#{slug}`, `PLEDGE#{slug}` | `#META` | `CAMPAIGNS` | `{created_at}#{slug}` |
-//! | signup (sharded) | `{kind}#{slug}#S{shard}` | `SIGNUP#{email hash}` | `SIGNERS#{kind}#{slug}#{shard}` once public and confirmed | `{confirmed_at}#{email hash}` |
+//! | confirmed signup (sharded) | `{kind}#{slug}#S{shard}` | `SIGNUP#{signer key}` | `SIGNERS#{kind}#{slug}` if public | `{confirmed_at}#SIGNUP#{signer key}` |
 //! | signup counter (sharded) | `{kind}#{slug}#S{shard}` | `#COUNT` | | |
-//! | token | `TOKEN#{token hash}` | `#META` | | |
-//! | rate-limit window | `RATE#{ip hash}#{window}` | `#META` | | |
+//! | a link's token (what its request asked) | `TOKEN#{token hash}` | `#META` | | |
+//! | the token's reference, for erasure | `{kind}#{slug}#S{shard}` | `TOKEN#{signer key}#{token hash}` | | |
+//! | when an address was last mailed about a campaign | `{kind}#{slug}#S{shard}` | `MAILED#{signer key}` | | |
+//! | mails to an address today | `MAILTO#{address key}#{day}` | `#META` | | |
+//! | mails from the deployment today (sharded) | `MAILDAY#{day}#S{shard}` | `#META` | | |
+//! | rate-limit window | `RATE#{ip hash}#{minute}` | `#META` | | |
+//! | a client's last comment body | `LAST#{ip hash}` | `#META` | | |
 //!
+//! Signer keys are salted hashes of the normalised address and the campaign, so a key
+//! seen in one campaign's list cursor says nothing of another; address keys are salted
+//! hashes of the address alone, for the per-address mail cap.
 //! A post's body lives beside it rather than on it, so lists of posts (`GSI1`, projected
 //! whole) never read bodies of up to 100 KB; `GET /posts/{slug}` reads both in one
 //! `Query`. Every list is a `Query` with a cursor; nothing on a request path scans.
-//! Expiring items (pending signups, tokens, rate windows) carry `expires_at` (epoch
-//! seconds), the table's TTL attribute, and readers ignore expired ones since TTL
-//! deletes late.
+//! Expiring items (unconfirmed tokens, mail and rate windows, last bodies) carry
+//! `expires_at` (epoch seconds), the table's TTL attribute, and readers ignore expired
+//! ones since TTL deletes late.
 
-mod campaigns;
+pub mod campaigns;
 mod comments;
 mod cursor;
 mod posts;
@@ -40,9 +51,11 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::error::ApiError;
 
-pub use campaigns::{Campaign, SHARDS, Signup, SignupOutcome, Tally, shard_of};
-pub use comments::{Comment, CommentStatus, NewCommentContext, ThreadSort, edit_window_passed};
-pub use cursor::Cursor;
+pub use campaigns::{Campaign, MailCaps, SHARDS, Signup, SignupRequest, SignupToken, Tally, shard_of};
+pub use comments::{
+    ClientLimits, Comment, CommentEdit, CommentStatus, NewCommentContext, ThreadSort, edit_window_passed,
+};
+pub use cursor::{Cursor, CursorKey};
 
 /// How often a transaction that collided with another is tried before answering 503.
 const TRANSACTION_ATTEMPTS: u32 = 8;
@@ -57,13 +70,15 @@ pub struct Store {
     /// How long a write whose outcome was lost may keep asking the store what became of
     /// it (see [`Store::transact_resolving`]).
     resolve_budget: Duration,
+    /// Signs list cursors, so only the list that made one accepts it back.
+    cursor_key: CursorKey,
 }
 
 impl Store {
     /// Builds the DynamoDB client once per process. Every call has a deadline, so a
     /// stalled store answers 503 instead of holding a Lambda to its time limit.
     pub async fn connect(config: &Config) -> Self {
-        Self::new(Client::from_conf(Self::client_config(config).build()), &config.table_name)
+        Self::new(Client::from_conf(Self::client_config(config).build()), &config.table_name, &config.ip_hash_salt)
             .with_resolve_budget(config.store_call_deadline)
     }
 
@@ -94,8 +109,14 @@ impl Store {
         }
     }
 
-    pub fn new(client: Client, table: &str) -> Self {
-        Self { client, table: table.to_owned(), resolve_budget: Duration::from_secs(5) }
+    /// `secret` is the deployment's secret (`IP_HASH_SALT`), which signs cursors.
+    pub fn new(client: Client, table: &str, secret: &str) -> Self {
+        Self {
+            client,
+            table: table.to_owned(),
+            resolve_budget: Duration::from_secs(5),
+            cursor_key: CursorKey::derive(secret),
+        }
     }
 
     pub fn client(&self) -> &Client {
@@ -227,7 +248,12 @@ impl Store {
         newest_first: bool,
     ) -> Result<(Vec<HashMap<String, AttributeValue>>, Option<String>), ApiError> {
         const KEYS: [&str; 4] = ["PK", "SK", "GSI1PK", "GSI1SK"];
-        let start = page.cursor.as_deref().map(|raw| Cursor::decode(raw, &KEYS, ("GSI1PK", partition))).transpose()?;
+        let list = format!("gsi1|{partition}|{newest_first}");
+        let start = page
+            .cursor
+            .as_deref()
+            .map(|raw| Cursor::decode(raw, &KEYS, Some(("GSI1PK", partition)), &list, &self.cursor_key))
+            .transpose()?;
         let output = self
             .client
             .query()
@@ -241,7 +267,7 @@ impl Store {
             .send()
             .await
             .map_err(sdk_error)?;
-        Ok((output.items().to_vec(), Cursor::encode(output.last_evaluated_key())))
+        Ok((output.items().to_vec(), Cursor::encode(output.last_evaluated_key(), &list, &self.cursor_key)))
     }
 
     /// Reads items by key with `BatchGetItem`, a hundred keys a call, following the
@@ -268,6 +294,40 @@ impl Store {
         Ok(items)
     }
 
+    /// Deletes items by key with `BatchWriteItem`, 25 keys a call, following the
+    /// requests DynamoDB leaves unprocessed; keys of missing items are no error.
+    pub(crate) async fn batch_delete(&self, keys: Vec<HashMap<String, AttributeValue>>) -> Result<(), ApiError> {
+        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+        for chunk in keys.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|k| {
+                    WriteRequest::builder()
+                        .delete_request(build(DeleteRequest::builder().set_key(Some(k.clone())).build()))
+                        .build()
+                })
+                .collect();
+            while !requests.is_empty() {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(sdk_error)?;
+                requests = output.unprocessed_items().and_then(|u| u.get(&self.table)).cloned().unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+
+    /// Charges one write to the client's rate window for this minute: 429 once the
+    /// client has made `max` writes this minute.
+    pub async fn charge_client(&self, client: &str, max: u32, now: crate::time::Timestamp) -> Result<(), ApiError> {
+        let retry_after_secs = 60 - now.unix_timestamp().rem_euclid(60) as u64;
+        self.transact(vec![self.rate_window(client, max, now)], ApiError::RateLimited { retry_after_secs }).await
+    }
+
     /// One write in the client's rate window for this minute (by hashed IP, expiring):
     /// its condition fails once the client has made `max` writes this minute.
     pub(crate) fn rate_window(&self, client: &str, max: u32, now: crate::time::Timestamp) -> TransactWriteItem {
@@ -284,6 +344,17 @@ impl Store {
             .build();
         TransactWriteItem::builder().update(build(window)).build()
     }
+}
+
+/// Decodes `item` as each kind of item a reader reads and renders it as the API would:
+/// what the property tests and the fuzz target feed arbitrary items to, since no stored
+/// item, however malformed, may panic a function (one that does not parse is a logged
+/// 500 for the request that read it).
+pub fn render_stored(
+    item: &HashMap<String, AttributeValue>,
+    now: crate::time::Timestamp,
+) -> Vec<Result<serde_json::Value, ApiError>> {
+    vec![posts::render_stored(item, now), comments::render_stored(item, now), campaigns::render_stored(item, now)]
 }
 
 pub(crate) enum Transaction {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::{GSI1, Store, build, corrupt, from_item, key, s, sdk_error, to_item};
@@ -346,7 +346,9 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes every item of a partition but its `#META`, a page at a time.
+    /// Deletes every item of a partition but its `#META`, a page at a time, and the id
+    /// pointer of every comment in it: a pointer that outlived its post would name the
+    /// comment at the same place of a new post with the same slug.
     async fn purge_partition(&self, partition: &str) -> Result<(), ApiError> {
         loop {
             let page = self
@@ -355,40 +357,26 @@ impl Store {
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk")
                 .expression_attribute_values(":pk", s(partition))
-                .projection_expression("PK, SK")
+                .projection_expression("PK, SK, id")
                 .consistent_read(true)
                 .send()
                 .await
                 .map_err(sdk_error)?;
-            let keys: Vec<_> = page
-                .items()
-                .iter()
-                .filter(|item| item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk != META))
-                .cloned()
-                .collect();
+            let mut keys = Vec::new();
+            for item in page.items() {
+                let sk = item.get("SK").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or(META);
+                if sk == META {
+                    continue;
+                }
+                if let (true, Some(id)) = (is_comment_key(sk), item.get("id").and_then(|v| v.as_s().ok())) {
+                    keys.push(key(&format!("COMMENT#{id}"), META));
+                }
+                keys.push(key(partition, sk));
+            }
             if keys.is_empty() {
                 return Ok(());
             }
-            for chunk in keys.chunks(25) {
-                let mut requests: Vec<WriteRequest> = chunk
-                    .iter()
-                    .map(|k| {
-                        WriteRequest::builder()
-                            .delete_request(build(DeleteRequest::builder().set_key(Some(k.clone())).build()))
-                            .build()
-                    })
-                    .collect();
-                while !requests.is_empty() {
-                    let output = self
-                        .client
-                        .batch_write_item()
-                        .request_items(&self.table, requests)
-                        .send()
-                        .await
-                        .map_err(sdk_error)?;
-                    requests = output.unprocessed_items().and_then(|u| u.get(&self.table)).cloned().unwrap_or_default();
-                }
-            }
+            self.batch_delete(keys).await?;
         }
     }
 
@@ -453,6 +441,19 @@ impl Store {
         }
         Ok(slugs.iter().filter_map(|slug| found.remove(slug)).collect())
     }
+}
+
+/// A stored post as the API shows it (see [`super::render_stored`]).
+pub(super) fn render_stored(
+    item: &HashMap<String, AttributeValue>,
+    now: Timestamp,
+) -> Result<serde_json::Value, ApiError> {
+    Ok(from_item::<MetaItem>(item)?.into_post(String::new())?.to_json(now, false))
+}
+
+/// Whether a sort key in a post's partition is a comment's (public or hidden).
+fn is_comment_key(sk: &str) -> bool {
+    sk.starts_with("C#") || sk.starts_with("X#")
 }
 
 fn not_found(slug: &Slug) -> ApiError {

@@ -5,7 +5,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::auth::require_admin;
-use shared::http::{Page, json, query_param};
+use shared::comment::{Email, commenter_email_hash};
+use shared::http::{MAX_BODY, Page, json, json_object, query_param};
+use shared::input::{Fields, required};
 use shared::store::CommentStatus;
 use shared::{ApiError, App};
 
@@ -24,6 +26,17 @@ pub async fn queue(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
     let (comments, next_cursor) = app.store.pending_comments(&page).await?;
     let items: Vec<_> = comments.iter().map(|c| c.to_json()).collect();
     Ok(json(StatusCode::OK, &json!({ "items": items, "next_cursor": next_cursor })))
+}
+
+/// `POST /admin/commenters/erase`: forgets that a commenter (by address) was approved.
+pub async fn erase_commenter(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    require_admin(&app.config, req)?;
+    let mut fields = Fields::new(json_object(req, MAX_BODY)?);
+    let email = fields.take("email", required(Email::parse));
+    fields.finish()?;
+    let email = email.expect("checked by finish");
+    app.store.forget_commenter(&commenter_email_hash(&email, &app.config.ip_hash_salt)).await?;
+    Ok(shared::http::no_content())
 }
 
 pub async fn moderate(app: &App, req: &Request, action: Action) -> Result<Response<Body>, ApiError> {

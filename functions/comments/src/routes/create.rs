@@ -5,14 +5,15 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::auth::{client_hash, is_admin, random_token};
-use shared::comment::{CommentId, NewComment};
+use shared::comment::{CommentId, NewComment, commenter_email_hash, commenter_key_hash};
 use shared::config::sha256_hex;
 use shared::http::{MAX_BODY, json, json_object};
-use shared::store::{CommentStatus, NewCommentContext};
+use shared::store::{ClientLimits, CommentStatus, NewCommentContext};
 use shared::{ApiError, App, markdown, time};
 
 pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = super::slug(req)?;
+    let new = NewComment::from_json(json_object(req, MAX_BODY)?)?;
     let now = time::now();
     let (post, numbered) = app
         .store
@@ -23,28 +24,19 @@ pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError
     if !window.open {
         return Err(ApiError::CommentsClosed { days: window.days.unwrap_or_default() });
     }
-    let new = NewComment::from_json(json_object(req, MAX_BODY)?)?;
     let is_post_author = is_admin(&app.config, req);
-    // Salted with the deployment's secret, like signers' keys: a stored hash cannot be
-    // matched against a guessed address.
     let salt = &app.config.ip_hash_salt;
-    let email_hash =
-        new.email.as_ref().map(|email| sha256_hex(format!("{salt}|commenter:{}", email.as_ref()).as_bytes()));
-
-    let policy = app.config.moderation;
-    let too_many_links = policy.max_links.is_some_and(|max| markdown::link_count(&new.body) > max);
-    let first_time = policy.hold_first_time
-        && match &email_hash {
-            Some(hash) => !app.store.known_commenter(hash).await?,
-            None => true,
-        };
-    let status = if !is_post_author && (too_many_links || first_time) {
-        CommentStatus::Pending
-    } else {
-        CommentStatus::Approved
-    };
+    let email_hash = new.email.as_ref().map(|email| commenter_email_hash(email, salt));
+    let key_hash = new.commenter_key.as_ref().map(|key| commenter_key_hash(key, salt));
+    let held = !is_post_author && super::held(app, &new.body, email_hash.as_deref(), key_hash.as_deref()).await?;
+    let status = if held { CommentStatus::Pending } else { CommentStatus::Approved };
 
     let edit_token = random_token();
+    let limits = (!is_post_author).then(|| ClientLimits {
+        client: client_hash(&app.config, req, now),
+        body_hash: sha256_hex(new.body.as_bytes()),
+        writes_per_minute: app.config.writes_per_minute,
+    });
     let comment = app
         .store
         .add_comment(
@@ -54,15 +46,14 @@ pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError
                 author: new.author,
                 website: new.website.map(|w| w.as_ref().to_owned()),
                 body_html: markdown::render(&new.body),
-                body_hash: sha256_hex(new.body.as_bytes()),
                 body: new.body,
                 parent_id: new.parent_id,
                 is_post_author,
                 status,
                 email_hash,
+                commenter_key_hash: key_hash,
                 edit_token_hash: sha256_hex(edit_token.as_bytes()),
-                client: (!is_post_author).then(|| client_hash(&app.config, req, now)),
-                writes_per_minute: app.config.writes_per_minute,
+                limits,
                 now,
                 numbered: Some(numbered),
             },

@@ -1,16 +1,20 @@
 //! `PUT` and `DELETE /posts/{slug}/comments/{id}`: the commenter, with the edit token
 //! they got on posting and within the edit window; the blogger, any time, to delete.
+//! An edit passes the same checks as a new comment: the rate limit, the repeat rule and
+//! moderation, so a clean comment edited into a link farm is held like one posted so.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::auth::{edit_token_matches, is_admin};
+use shared::auth::{client_hash, edit_token_matches, is_admin};
 use shared::comment::edited_body;
+use shared::config::sha256_hex;
 use shared::http::{MAX_BODY, json, json_object, no_content};
-use shared::store::edit_window_passed;
+use shared::store::{ClientLimits, CommentEdit, CommentStatus, edit_window_passed};
 use shared::{ApiError, App, markdown, time};
 
 pub async fn edit(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = super::slug(req)?;
+    let body = edited_body(json_object(req, MAX_BODY)?)?;
     let comment = super::comment(app, req, Some(&slug)).await?;
     if comment.deleted || !edit_token_matches(req, comment.edit_token_hash.as_deref()) {
         return Err(ApiError::Unauthorized);
@@ -19,9 +23,21 @@ pub async fn edit(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
     if !comment.editable_at(now) {
         return Err(edit_window_passed());
     }
-    let body = edited_body(json_object(req, MAX_BODY)?)?;
-    let edited = app.store.edit_comment(&comment, &body, &markdown::render(&body), now).await?;
-    Ok(json(StatusCode::OK, &edited.to_json()))
+    // Held or spam stays so until the blogger decides; approved is held again when the
+    // new body would be. Whether the commenter was approved before is already settled.
+    let status = match comment.status {
+        CommentStatus::Approved if super::too_many_links(app, &body) => CommentStatus::Pending,
+        other => other,
+    };
+    let limits = ClientLimits {
+        client: client_hash(&app.config, req, now),
+        body_hash: sha256_hex(body.as_bytes()),
+        writes_per_minute: app.config.writes_per_minute,
+    };
+    let edit = CommentEdit { body_html: markdown::render(&body), body, status, limits, now };
+    let edited = app.store.edit_comment(&comment, edit).await?;
+    let code = if edited.status == CommentStatus::Approved { StatusCode::OK } else { StatusCode::ACCEPTED };
+    Ok(json(code, &edited.to_json()))
 }
 
 pub async fn delete(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {

@@ -7,7 +7,7 @@ mod edit;
 mod feed;
 mod list;
 
-pub use admin::{Action, moderate, queue};
+pub use admin::{Action, erase_commenter, moderate, queue};
 pub use counts::counts;
 pub use create::create;
 pub use edit::{delete, edit};
@@ -19,7 +19,7 @@ use shared::comment::CommentId;
 use shared::http::path_param;
 use shared::post::{Post, Slug};
 use shared::store::Comment;
-use shared::{ApiError, App};
+use shared::{ApiError, App, markdown};
 
 fn slug(req: &Request) -> Result<Slug, ApiError> {
     Slug::from_path(&path_param(req, "slug"), "post")
@@ -38,5 +38,25 @@ async fn comment(app: &App, req: &Request, slug: Option<&Slug>) -> Result<Commen
     match slug {
         Some(slug) if comment.post != slug.as_ref() => Err(missing()),
         _ => Ok(comment),
+    }
+}
+
+/// Whether the blogger's policy holds a body for its links.
+fn too_many_links(app: &App, body: &str) -> bool {
+    app.config.moderation.max_links.is_some_and(|max| markdown::link_count(body) > max)
+}
+
+/// Whether the blogger's policy holds a new comment: too many links, or a first-time
+/// commenter (by address and commenter key) while first comments are held.
+async fn held(app: &App, body: &str, email_hash: Option<&str>, key_hash: Option<&str>) -> Result<bool, ApiError> {
+    if too_many_links(app, body) {
+        return Ok(true);
+    }
+    if !app.config.moderation.hold_first_time {
+        return Ok(false);
+    }
+    match (email_hash, key_hash) {
+        (Some(email_hash), Some(key_hash)) => Ok(!app.store.known_commenter(email_hash, key_hash).await?),
+        _ => Ok(true),
     }
 }
