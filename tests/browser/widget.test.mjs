@@ -144,6 +144,11 @@ test('a reader signs the petition, confirms from the mail, and the count rises b
   const mail = outbox.items.find((m) => m.to === 'jiwoo.browser@example.org');
   const confirm = await page.context().newPage();
   await confirm.goto(mail.links[0]);
+  // The page shows what the signature will say, and asks again before showing it.
+  assert.equal(await confirm.getByLabel('Name', { exact: true }).inputValue(), 'Ji-woo');
+  const show = confirm.getByLabel(/public list/);
+  assert.equal(await show.isChecked(), false, 'public is never ticked in advance');
+  await show.check();
   await confirm.getByRole('button', { name: 'Confirm my signature' }).click();
   await confirm.getByText('confirmed and counted').waitFor();
   await page.reload();
@@ -181,6 +186,54 @@ test('a reader pledges with the keyboard alone and sees the total change', async
   await totalAfter.waitFor();
   assert.notEqual(await totalAfter.textContent(), totalBefore);
   assert.match(await totalAfter.textContent(), /\$17 pledged/);
+  await page.context().close();
+});
+
+test('a long thread shows its first page, then the rest behind "Show more"', async () => {
+  const slug = 'long-thread';
+  const headers = { 'Content-Type': 'application/json', Authorization: 'Bearer browser-admin' };
+  const post = { slug, title: 'Long', body: 'B', author: 'Min-jun' };
+  assert.equal((await fetch(`${base}/posts`, { method: 'POST', headers, body: JSON.stringify(post) })).status, 201);
+  for (let i = 1; i <= 105; i++) {
+    const body = JSON.stringify({ author: `Reader ${i}`, body: `Comment number ${i}` });
+    const r = await fetch(`${base}/posts/${slug}/comments`, { method: 'POST', headers, body });
+    assert.equal(r.status, 201);
+  }
+  // The demo blog, once its widgets are drawn, with one more post embedded by a second
+  // copy of the script: its thread of 105 comments.
+  const page = await blog();
+  await page.evaluate((slug) => {
+    const el = document.createElement('div');
+    el.id = 'long';
+    el.setAttribute('data-comments', slug);
+    document.body.append(el);
+    const s = document.createElement('script');
+    s.src = '/embed.js';
+    s.setAttribute('data-api', location.origin);
+    document.body.append(s);
+  }, slug);
+  const items = page.locator('#long .rally-c');
+  await page.locator('#long .rally-thread').waitFor();
+  assert.equal(await items.count(), 100);
+  await page.locator('#long').getByRole('button', { name: 'Show more comments' }).click();
+  await page.locator('#long .rally-c', { hasText: 'Reader 105' }).waitFor();
+  assert.equal(await items.count(), 105);
+  assert.equal(await page.locator('#long').getByRole('button', { name: 'Show more comments' }).count(), 0);
+  await page.context().close();
+});
+
+test('edit tokens leave the browser when their 15 minutes end', async () => {
+  const page = await blog();
+  const kept = await page.evaluate(() => {
+    const now = Date.now();
+    localStorage.setItem('rally-tokens', JSON.stringify({ OLD: { t: 'old', at: now - 16 * 60 * 1000 }, NEW: { t: 'new', at: now - 60 * 1000 } }));
+    return localStorage.getItem('rally-tokens');
+  });
+  assert.ok(kept.includes('OLD'));
+  await page.reload();
+  await page.waitForSelector(`${recent} .rally-thread`);
+  const left = JSON.parse(await page.evaluate(() => localStorage.getItem('rally-tokens')));
+  assert.deepEqual(Object.keys(left), ['NEW']);
   await page.context().close();
 });
 

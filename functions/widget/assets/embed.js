@@ -20,7 +20,7 @@
       amount: 'Amount', pledge: 'Pledge', pledged: '{a} pledged so far', succeeded: 'Succeeded: the threshold was reached.',
       failed: 'The deadline passed short of the threshold.', condition: 'I will give {amount} if {n} others will.',
       closedc: 'This campaign is closed.', error: 'Something went wrong; please try again.', ago: ' ago',
-      s: 's', m: ' min', h: ' h', d: ' d', now: 'just now'
+      s: 's', m: ' min', h: ' h', d: ' d', now: 'just now', more: 'Show more comments'
     },
     ko: {
       comments: '댓글', name: '이름', email: '이메일 (선택, 공개되지 않음)', website: '웹사이트 (선택)',
@@ -33,7 +33,7 @@
       amount: '금액', pledge: '약속하기', pledged: '지금까지 {a} 약속', succeeded: '성공: 목표 인원에 도달했습니다.',
       failed: '목표 인원에 못 미친 채 마감되었습니다.', condition: '{n}명이 함께하면 {amount}를 내겠습니다.',
       closedc: '마감된 캠페인입니다.', error: '문제가 생겼습니다. 다시 시도해 주세요.', ago: ' 전',
-      s: '초', m: '분', h: '시간', d: '일', now: '방금'
+      s: '초', m: '분', h: '시간', d: '일', now: '방금', more: '댓글 더 보기'
     }
   };
   function t(key, vars) {
@@ -125,22 +125,55 @@
     return h('time', { datetime: iso, title: new Date(iso).toLocaleString(lang) }, ago(iso));
   }
 
-  /* Edit tokens stay in this browser, keyed by comment id. */
-  function tokens() { try { return JSON.parse(localStorage.getItem('rally-tokens') || '{}'); } catch (e) { return {}; } }
-  function keep(id, token) { var k = tokens(); k[id] = { t: token, at: Date.now() }; try { localStorage.setItem('rally-tokens', JSON.stringify(k)); } catch (e) { /* private mode */ } }
-  function tokenFor(id) { var k = tokens()[id]; return k && Date.now() - k.at < 15 * 60 * 1000 ? k.t : null; }
+  /* Edit tokens stay in this browser, keyed by comment id, for the 15 minutes they work;
+     older ones are dropped whenever the list is read. */
+  var WINDOW = 15 * 60 * 1000;
+  function store(k, v) { try { localStorage.setItem(k, v); } catch (e) { /* private mode */ } }
+  function tokens() {
+    var k, live = {};
+    try { k = JSON.parse(localStorage.getItem('rally-tokens') || '{}'); } catch (e) { k = {}; }
+    for (var id in k) if (k[id] && Date.now() - k[id].at < WINDOW) live[id] = k[id];
+    store('rally-tokens', JSON.stringify(live));
+    return live;
+  }
+  function keep(id, token) { var k = tokens(); k[id] = { t: token, at: Date.now() }; store('rally-tokens', JSON.stringify(k)); }
+  function tokenFor(id) { var k = tokens()[id]; return k ? k.t : null; }
+  /* A random key this browser sends with comments, so that being a known commenter
+     belongs to this reader and not to anyone who types their address. */
+  function commenterKey() {
+    try {
+      var k = localStorage.getItem('rally-commenter');
+      if (!k) {
+        var b = new Uint8Array(18);
+        crypto.getRandomValues(b);
+        k = btoa(String.fromCharCode.apply(null, b)).replace(/\+/g, '-').replace(/\//g, '_');
+        localStorage.setItem('rally-commenter', k);
+      }
+      return k;
+    } catch (e) { return null; }
+  }
 
   function comments(root, slug) {
     var base = '/posts/' + encodeURIComponent(slug);
     function load() {
-      return Promise.all([call('GET', base + '/comments?limit=200'), call('GET', base)]).then(function (r) {
+      return Promise.all([call('GET', base + '/comments?limit=100'), call('GET', base)]).then(function (r) {
         root.textContent = '';
         var thread = r[0].body, post = r[1].body;
         if (r[0].status !== 200) { root.append(h('p', null, t('error'))); return; }
-        var list = h('ol.thread');
+        var list = h('ol.thread'), more = h('p.more');
         if (!thread.items.length) list.append(h('li.none', null, t('none')));
-        thread.items.forEach(function (c) { list.append(item(c, thread.open)); });
-        root.append(h('section.comments', { 'aria-label': t('comments') }, h('h3', null, t('comments') + ' (' + thread.count + ')'), list,
+        /* Each page's items, then a button for the next page while there is one. */
+        function show(page) {
+          page.items.forEach(function (c) { list.append(item(c, thread.open)); });
+          more.textContent = '';
+          if (page.next_cursor) more.append(h('button', { type: 'button', onclick: function () {
+            call('GET', base + '/comments?limit=100&cursor=' + encodeURIComponent(page.next_cursor)).then(function (n) {
+              if (n.status === 200) show(n.body); else more.textContent = t('error');
+            });
+          } }, t('more')));
+        }
+        show(thread);
+        root.append(h('section.comments', { 'aria-label': t('comments') }, h('h3', null, t('comments') + ' (' + thread.count + ')'), list, more,
           thread.open ? newForm(null) : h('p.closed', null, t('closed', { n: post.comments_close_after_days }))));
       });
     }
@@ -169,6 +202,8 @@
         field(t('website'), 'website', { type: 'url', auto: 'url' }), field(t('comment'), 'body', { area: true, required: true })];
       return form(fields, parent ? t('reply') : t('post'), function (v) {
         v.parent_id = parent;
+        var key = commenterKey();
+        if (key) v.commenter_key = key;
         return call('POST', base + '/comments', v);
       }, function (r, f, status) {
         keep(r.body.comment.id, r.body.edit_token);
@@ -180,7 +215,10 @@
       body[1].value = li.querySelector('.rally-body').textContent.trim();
       li.append(form([body], t('save'), function (v) {
         return call('PUT', base + '/comments/' + c.id, { body: v.body }, { 'X-Edit-Token': token });
-      }, load));
+      }, function (r, f, status) {
+        /* An edit that the blogger's rules hold leaves the thread until approved. */
+        if (r.status === 202) { f.reset(); status.textContent = t('pending'); } else load();
+      }));
     }
     return load();
   }
