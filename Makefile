@@ -19,7 +19,7 @@ help:
 	@echo "make test     everything that proves it works"
 	@echo "make release  release build of every function for x86_64, zipped (arm64: sam build)"
 	@echo "make bench    sizes, cold starts, load, the viral day; writes bench/results.md (about 25 min, 11 once built)"
-	@echo "make soak     the 60 s load test (200 clients) and a 60 s fuzz run of request parsing"
+	@echo "make soak     the 60 s load test (200 clients), then 60 s fuzz runs of request parsing and of stored items"
 
 dev: deps
 	cargo run --package local-stack
@@ -79,8 +79,9 @@ soak: deps
 	"$(TARGET_DIR)/bench-harness/soak"
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	@test -x .tools/cargo/bin/cargo-fuzz || cargo install cargo-fuzz --locked --root .tools/cargo
-	cd fuzz && PATH="$(CURDIR)/.tools/cargo/bin:$$PATH" cargo +nightly fuzz run --target-dir "$(abspath $(TARGET_DIR))/fuzz" \
-	  request_parsing -- -max_total_time=$${FUZZ_SECONDS:-60}
+	cd fuzz && for target in request_parsing stored_items; do \
+	  PATH="$(CURDIR)/.tools/cargo/bin:$$PATH" cargo +nightly fuzz run --target-dir "$(abspath $(TARGET_DIR))/fuzz" \
+	    $$target -- -max_total_time=$${FUZZ_SECONDS:-60} || exit 1; done
 
 .tools/wrk.stamp:
 	@mkdir -p .tools

@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use shared::campaign::{Kind, NewPetition, NewPledge, NewSignup};
 use shared::comment::{MAX_AUTHOR, MAX_BODY, NewComment};
 use shared::http::Page;
-use shared::store::Cursor;
+use shared::store::{Cursor, CursorKey};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -18,14 +18,19 @@ fuzz_target!(|data: &[u8]| {
         }
         let _ = NewPetition::from_json(map.clone());
         let _ = NewPledge::from_json(map.clone());
-        let _ = NewSignup::from_json(map.clone(), Kind::Petition);
-        let _ = NewSignup::from_json(map, Kind::Pledge);
+        for kind in [Kind::Petition, Kind::Pledge] {
+            if let Ok(signup) = NewSignup::from_json(map.clone(), kind) {
+                // What may reach a mail or a public list: one line, no address.
+                let name = &signup.details.name;
+                assert!(!name.contains(['\n', '\r']) && !shared::input::contains_web_address(name), "{name:?}");
+            }
+        }
     }
     let (limit, cursor) = text.split_once('&').unwrap_or((&text, ""));
     if let Ok(page) = Page::parse(Some(limit), Some(cursor), 50, 200) {
         assert!((1..=200).contains(&page.limit));
     }
-    let _ = Cursor::decode(&text, &["PK", "SK"], ("PK", "POSTS"));
+    let _ = Cursor::decode(&text, &["PK", "SK"], Some(("PK", "POSTS")), "posts", &CursorKey::derive("fuzz"));
     // Text may say anything, `href="` included; markup may not. Text never holds a raw
     // `<` (it is escaped), so every `<a href="` is a link: its target must be http,
     // https or mailto. And no script element.
