@@ -113,7 +113,7 @@ pub fn spread(mut samples: Vec<Duration>) -> (Duration, Duration, Duration, Dura
     (at(0.5), at(0.1), at(0.9), samples[0], samples[samples.len() - 1])
 }
 
-/// The Isso figures issue 6 gives as the peer: name of our scenario → req/s.
+/// Isso's published figures, the peer each run is read against: our run's name → req/s.
 fn isso(scenario: &str) -> Option<&'static str> {
     match scenario {
         "thread" => Some("≈ 12 (target 10× = 120)"),

@@ -6,7 +6,7 @@
 //! variables that stay valid for the life of the execution environment. `aws-config`'s
 //! default chain would find the same values, but it brings the STS and SSO clients,
 //! profile-file parsing and instance-metadata probing into every binary and spends
-//! start-up time on them; this is what the budget of issue 6 bought back.
+//! start-up time on them: about 0.8 MB zipped and part of the cold-start budget.
 
 use aws_sdk_dynamodb::config::{Credentials, Region, SharedHttpClient};
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};

@@ -1,5 +1,5 @@
 //! The one error type handlers return, and its mapping to the body and status of
-//! `api.md`. What the client did wrong carries a message for them; what went wrong
+//! `openapi.yaml` (the `Error` schema). What the client did wrong carries a message for them; what went wrong
 //! inside is logged with its whole chain and answered with a plain message.
 
 use std::collections::BTreeMap;
@@ -104,7 +104,7 @@ impl ApiError {
         }
     }
 
-    /// The `api.md` error body.
+    /// The `Error` body of `openapi.yaml`.
     pub fn body(&self) -> serde_json::Value {
         let message = match self {
             Self::Validation(fields) => fields.summary(),

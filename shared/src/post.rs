@@ -10,7 +10,7 @@ use crate::time::{self as t, Timestamp};
 
 /// Comments close this many days after publication unless the post says otherwise.
 pub const DEFAULT_COMMENT_WINDOW_DAYS: u32 = 60;
-/// Post bodies may be long articles (`api.md`: Markdown, ≤ 100 KB).
+/// Post bodies may be long articles (Markdown, ≤ 100 KB; `PostFields` in `openapi.yaml`).
 pub const MAX_BODY_BYTES: usize = 100 * 1024;
 /// A request creating or replacing a post carries a body of up to 100 KB, so the admin
 /// post routes accept requests of up to 128 KiB rather than the public 64 KiB.
@@ -190,7 +190,7 @@ impl Post {
         CommentWindow { close_at, open: close_at.is_none_or(|at| now < at), days }
     }
 
-    /// The `Post` of `api.md`; without the body it is a `PostSummary`.
+    /// The `Post` schema of `openapi.yaml`; without the body it is a `PostSummary`.
     pub fn to_json(&self, now: Timestamp, with_body: bool) -> Value {
         let window = self.comment_window(now);
         let mut json = serde_json::json!({

@@ -1,4 +1,4 @@
-//! The Comments section of `api.md` and the reader's and blogger's stories of the
+//! The comments operations of `openapi.yaml` and the reader's and blogger's stories of the
 //! scenario, over HTTP against DynamoDB Local.
 
 use reqwest::{Method, StatusCode};

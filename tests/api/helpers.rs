@@ -29,7 +29,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// The `code` of an `api.md` error body.
+    /// The `code` of an `Error` body.
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
     }

@@ -1,4 +1,4 @@
-//! The Posts section of `api.md`, end to end over HTTP.
+//! The posts operations of `openapi.yaml`, end to end over HTTP.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! by an HMAC-SHA-256 tag over the list it came from and the key, made with the
 //! deployment's secret. Only the list that wrote a cursor accepts it back: a forged,
 //! altered or foreign cursor is a 400 before any query runs, so no client can make a
-//! `Query` start outside its list (which used to answer 500), nor move one list's
+//! `Query` start outside its list, nor move one list's
 //! cursor to another.
 
 use std::collections::HashMap;
