@@ -37,7 +37,7 @@ pub async fn measure(store: &Store, java: u32, seconds: u64) -> Result<Vec<Ceili
             let body = body.clone();
             async move {
                 let slug = Slug::parse(&format!("bench-post-{}", n % 20 + 1))?;
-                let (_, numbered) = store.post_for_comment(&slug).await.map_err(|e| e.to_string())?.ok_or("no post")?;
+                store.post_for_comment(&slug).await.map_err(|e| e.to_string())?.ok_or("no post")?;
                 let now = time::now();
                 let context = NewCommentContext {
                     id: CommentId::new(),
@@ -57,7 +57,6 @@ pub async fn measure(store: &Store, java: u32, seconds: u64) -> Result<Vec<Ceili
                     commenter_key_hash: None,
                     edit_token_hash: sha256_hex(n.to_string().as_bytes()),
                     now,
-                    numbered: Some(numbered),
                 };
                 store.add_comment(&slug, context).await.map(|_| ()).map_err(|e| e.to_string())
             }

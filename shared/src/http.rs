@@ -1,5 +1,5 @@
 //! Request and response plumbing common to every function: the JSON body rules of
-//! `api.md` (content type, size, object shape), paging parameters, response headers
+//! `openapi.yaml` (content type, size, object shape), paging parameters, response headers
 //! and CORS.
 
 use lambda_http::http::{HeaderValue, Response, StatusCode, header};
@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::config::Config;
 use crate::error::ApiError;
 
-/// Public request bodies are capped at 64 KiB (`api.md`).
+/// Public request bodies are capped at 64 KiB (413 `too_large`).
 pub const MAX_BODY: usize = 64 * 1024;
 
 /// The route API Gateway matched, e.g. `GET /posts/{slug}`. Functions dispatch on it, so
@@ -31,7 +31,7 @@ pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.query_string_parameters_ref().and_then(|q| q.first(name))
 }
 
-/// The body as a JSON object, or the `api.md` error for why not.
+/// The body as a JSON object, or the error that says why not.
 pub fn json_object(req: &Request, limit: usize) -> Result<Map<String, Value>, ApiError> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => b"",
@@ -97,7 +97,7 @@ pub fn no_content() -> Response<Body> {
     Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).expect("valid response")
 }
 
-/// Turns a handler's result into the response sent: errors become the `api.md` body,
+/// Turns a handler's result into the response sent: errors become the `Error` body,
 /// and every response gets the headers the API promises (CORS, nosniff).
 pub fn finish(config: &Config, req: &Request, result: Result<Response<Body>, ApiError>) -> Response<Body> {
     let mut response = result.unwrap_or_else(|err| {
@@ -123,6 +123,12 @@ pub fn finish(config: &Config, req: &Request, result: Result<Response<Body>, Api
 /// The error for a route key the function does not serve: the template and the function
 /// disagree, which is a deployment bug rather than a client error.
 pub fn unknown_route(req: &Request) -> ApiError {
+    tracing::error!(
+        route = route_key(req).unwrap_or_default(),
+        method = %req.method(),
+        path = req.uri().path(),
+        "API Gateway sent a route this function does not serve: the template and the function disagree"
+    );
     ApiError::NotFound(format!("no route for {} {}", req.method(), req.uri().path()))
 }
 

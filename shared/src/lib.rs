@@ -31,6 +31,7 @@ pub struct App {
     pub config: std::sync::Arc<Config>,
     pub store: Store,
     pub mailer: std::sync::Arc<dyn mail::Mailer>,
+    pub clock: time::Clock,
 }
 
 impl App {
@@ -39,7 +40,8 @@ impl App {
     pub async fn from_env() -> Result<Self, config::ConfigError> {
         let config = Config::from_env()?;
         let store = Store::connect(&config).await;
-        Ok(Self { config: std::sync::Arc::new(config), store, mailer: std::sync::Arc::new(mail::NoMail) })
+        let mailer = std::sync::Arc::new(mail::NoMail);
+        Ok(Self { config: std::sync::Arc::new(config), store, mailer, clock: time::Clock::default() })
     }
 
     pub fn with_mailer(self, mailer: impl mail::Mailer + 'static) -> Self {

@@ -29,7 +29,7 @@ fn not_found(kind: Kind, slug: &Slug) -> ApiError {
     ApiError::NotFound(format!("no {} named '{slug}'", kind.as_str()))
 }
 
-/// The public `Petition` or `Pledge` of `api.md`.
+/// The `Petition` or `Pledge` schema of `openapi.yaml`.
 pub fn campaign_json(campaign: &Campaign, tally: Tally, now: Timestamp) -> Value {
     let open = campaign.open_at(now);
     match Kind::parse(&campaign.kind) {
@@ -66,7 +66,7 @@ pub fn campaign_json(campaign: &Campaign, tally: Tally, now: Timestamp) -> Value
 pub async fn signup(app: &App, req: &Request, kind: Kind) -> Result<Response<Body>, ApiError> {
     let slug = slug(req, kind)?;
     let signup = NewSignup::from_json(json_object(req, MAX_BODY)?, kind)?;
-    let now = t::now();
+    let now = app.clock.now();
     let campaign = app.store.campaign_only(kind, &slug).await?.ok_or_else(|| not_found(kind, &slug))?;
     if !campaign.open_at(now) {
         return Err(ApiError::CampaignClosed(format!(
@@ -242,7 +242,7 @@ fn token(req: &Request) -> Result<String, ApiError> {
 }
 
 async fn signup_token(app: &App, req: &Request) -> Result<SignupToken, ApiError> {
-    app.store.signup_token(&token(req)?, t::now()).await
+    app.store.signup_token(&token(req)?, app.clock.now()).await
 }
 
 /// `GET /confirm/{token}`: the page that shows what the signup will say, to confirm
@@ -284,7 +284,7 @@ pub async fn confirm(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
         }
         Err(err) => return Err(err),
     };
-    app.store.confirm_signup(&token, details, t::now()).await?;
+    app.store.confirm_signup(&token, details, app.clock.now()).await?;
     Ok(confirmed_answer(&token, html))
 }
 
@@ -331,7 +331,7 @@ fn confirmation_fields(req: &Request) -> Result<Map<String, Value>, ApiError> {
 /// requests in the campaign, and lowers the count if it was counted.
 pub async fn erase(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let token = signup_token(app, req).await?;
-    app.store.erase_signup(&token, t::now()).await?;
+    app.store.erase_signup(&token, app.clock.now()).await?;
     Ok(no_content())
 }
 

@@ -1,4 +1,4 @@
-//! Every error path of the posts routes answers its `api.md` status and body, and
+//! Every error path of the posts routes answers its documented status and body, and
 //! writes nothing.
 
 use reqwest::{Method, StatusCode};
@@ -136,7 +136,7 @@ async fn unknown_posts_are_not_found() {
 #[tokio::test]
 async fn an_unreachable_store_is_unavailable_not_an_error_page() {
     // A running stack whose DynamoDB goes away: every route answers 503 with the
-    // api.md body, promptly, and says nothing about the SDK.
+    // `Error` body, promptly, and says nothing about the SDK.
     let app = TestApp::spawn().await;
     let dead = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -145,8 +145,12 @@ async fn an_unreachable_store_is_unavailable_not_an_error_page() {
     let config = shared::Config::local(app.stack.app.store.table(), &dead, ADMIN_TOKEN);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let store = shared::Store::connect(&config).await;
-    let broken =
-        shared::App { config: std::sync::Arc::new(config), store, mailer: std::sync::Arc::new(shared::mail::NoMail) };
+    let broken = shared::App {
+        config: std::sync::Arc::new(config),
+        store,
+        mailer: std::sync::Arc::new(shared::mail::NoMail),
+        clock: Default::default(),
+    };
     let router = std::sync::Arc::new(local_stack::Router::new(&crate::helpers::template(), broken, None).unwrap());
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(local_stack::router::serve(listener, router));

@@ -543,23 +543,8 @@ async fn erasing_a_signup_erases_every_trace_of_the_person() {
     sign(&app, "erase-me", signature("Leaving", email, true)).await;
     let first = token_of(&mails_to(&app, email)[0]);
     // An hour later the person asks again, and gets a second link.
+    app.stack.app.clock.advance(::time::Duration::minutes(61));
     let store = &app.stack.app.store;
-    let items = store.client().scan().table_name(store.table()).send().await.unwrap();
-    for item in items.items() {
-        if item["SK"].as_s().unwrap().starts_with("MAILED#") {
-            store
-                .client()
-                .update_item()
-                .table_name(store.table())
-                .key("PK", item["PK"].clone())
-                .key("SK", item["SK"].clone())
-                .update_expression("SET last_mail_at = :past")
-                .expression_attribute_values(":past", AttributeValue::N("1000".into()))
-                .send()
-                .await
-                .unwrap();
-        }
-    }
     sign(&app, "erase-me", signature("Leaving", email, true)).await;
     let mails = mails_to(&app, email);
     assert_eq!(mails.len(), 2);

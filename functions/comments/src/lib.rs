@@ -1,4 +1,4 @@
-//! The comments function: every route of the Comments section of `api.md`.
+//! The comments function: every `comments` operation of `openapi.yaml`.
 
 mod routes;
 mod thread_cache;
@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response};
 use shared::http::{finish, route_key, unknown_route};
 use shared::{ApiError, App};
 
-/// Answers one request; every error has already become its `api.md` response.
+/// Answers one request; every error has already become its `Error` response.
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let result = dispatch(app, &req).await;
     finish(&app.config, &req, result)

@@ -28,7 +28,7 @@ pub struct PageKey {
 /// A page as it is sent: the `items` array already serialised, and the next cursor.
 #[derive(Debug)]
 pub struct CachedPage {
-    pub items_json: String,
+    pub items: Box<serde_json::value::RawValue>,
     pub next_cursor: Option<String>,
 }
 
@@ -55,7 +55,7 @@ impl ThreadCache {
     }
 
     pub fn put(&self, key: PageKey, version: String, page: Arc<CachedPage>) {
-        let size = page.items_json.len();
+        let size = page.items.get().len();
         if size > self.budget {
             return;
         }
@@ -63,13 +63,13 @@ impl ThreadCache {
         let (entries, clock, used) = &mut *guard;
         *clock += 1;
         if let Some(old) = entries.insert(key, Entry { version, page, inserted: *clock }) {
-            *used -= old.page.items_json.len();
+            *used -= old.page.items.get().len();
         }
         *used += size;
         while *used > self.budget {
             let Some(oldest) = entries.iter().min_by_key(|(_, e)| e.inserted).map(|(k, _)| k.clone()) else { break };
             if let Some(gone) = entries.remove(&oldest) {
-                *used -= gone.page.items_json.len();
+                *used -= gone.page.items.get().len();
             }
         }
     }
@@ -89,7 +89,8 @@ mod tests {
     }
 
     fn page(bytes: usize) -> Arc<CachedPage> {
-        Arc::new(CachedPage { items_json: "x".repeat(bytes), next_cursor: None })
+        let items = serde_json::value::to_raw_value(&"x".repeat(bytes.saturating_sub(2))).unwrap();
+        Arc::new(CachedPage { items, next_cursor: None })
     }
 
     #[test]

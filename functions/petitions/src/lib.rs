@@ -1,5 +1,5 @@
-//! The petitions function: the Petitions section of `api.md`, and the confirm and erase
-//! links that petitions and pledges share.
+//! The petitions function: the `petitions` operations of `openapi.yaml`, and the
+//! confirm and erase links (the `signups` operations) that petitions and pledges share.
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
@@ -37,7 +37,7 @@ async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
 async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_admin(&app.config, req)?;
     let new = NewPetition::from_json(json_object(req, MAX_BODY)?)?;
-    let now = time::now();
+    let now = app.clock.now();
     let mut campaign = Campaign::new(PETITION, &new.slug, new.title, new.body, now);
     campaign.target = Some(new.target);
     campaign.goal = Some(new.goal);
@@ -50,7 +50,7 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
 async fn get(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = signups::slug(req, PETITION)?;
     let (campaign, tally) = signups::load(app, PETITION, &slug).await?;
-    Ok(json(StatusCode::OK, &campaign_json(&campaign, tally, time::now())))
+    Ok(json(StatusCode::OK, &campaign_json(&campaign, tally, app.clock.now())))
 }
 
 /// Counts read in the last few seconds, by (table, slug), for `Config::count_cache`.
@@ -66,7 +66,7 @@ async fn count(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         Some(body) => body,
         None => {
             let (campaign, tally) = signups::load(app, PETITION, &slug).await?;
-            let open = campaign.open_at(time::now());
+            let open = campaign.open_at(app.clock.now());
             let body = json!({ "signature_count": tally.count, "goal": campaign.goal, "open": open });
             COUNTS.put(key, body.clone(), app.config.count_cache);
             body

@@ -1,4 +1,4 @@
-//! The pledges function: the Pledges section of `api.md`. A pledge is conditional, in
+//! The pledges function: the `pledges` operations of `openapi.yaml`. A pledge is conditional, in
 //! the PledgeBank sense: "I will give $3 to the fund, but only if 1,000 others will too."
 
 use lambda_http::http::StatusCode;
@@ -32,7 +32,7 @@ async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
 async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_admin(&app.config, req)?;
     let new = NewPledge::from_json(json_object(req, MAX_BODY)?)?;
-    let now = time::now();
+    let now = app.clock.now();
     let mut campaign = Campaign::new(PLEDGE, &new.slug, new.title, new.body, now);
     campaign.threshold = Some(new.threshold);
     campaign.deadline = Some(time::format(new.deadline));
@@ -47,5 +47,5 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
 async fn get(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = signups::slug(req, PLEDGE)?;
     let (campaign, tally) = signups::load(app, PLEDGE, &slug).await?;
-    Ok(json(StatusCode::OK, &campaign_json(&campaign, tally, time::now())))
+    Ok(json(StatusCode::OK, &campaign_json(&campaign, tally, app.clock.now())))
 }

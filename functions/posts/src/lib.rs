@@ -1,4 +1,4 @@
-//! The posts function: every route of the Posts section of `api.md`. Handlers are plain
+//! The posts function: every `posts` operation of `openapi.yaml`. Handlers are plain
 //! async functions of a `lambda_http::Request`, dispatched on the route key API Gateway
 //! matched, so they run unchanged on Lambda, in the local stack and in tests.
 
@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use shared::http::{finish, route_key, unknown_route};
 use shared::{ApiError, App};
 
-/// Answers one request; every error has already become its `api.md` response.
+/// Answers one request; every error has already become its `Error` response.
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let result = dispatch(app, &req).await;
     finish(&app.config, &req, result)

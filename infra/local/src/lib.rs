@@ -60,7 +60,7 @@ pub async fn start_with(
     let store = Store::connect(&config).await;
     dynamodb::create_table(store.client(), &config.table_name, &template.table).await?;
     let outbox = Outbox::default();
-    let app = App { config: Arc::new(config), store, mailer: Arc::new(outbox.clone()) };
+    let app = App { config: Arc::new(config), store, mailer: Arc::new(outbox.clone()), clock: Default::default() };
     let dev = outbox.clone();
     let dev_routes: router::DevRoutes = Arc::new(move |method: &Method, path: &str| dev_route(&dev, method, path));
     let mut router = Router::new(template, app.clone(), Some(dev_routes))?;
@@ -71,7 +71,8 @@ pub async fn start_with(
 
 const DEMO_PAGE: &str = include_str!("demo.html");
 
-/// The local-only routes of `api.md`: `GET /`, the demo blog, and `GET /_dev/outbox`.
+/// The local-only routes (never deployed, not in `openapi.yaml`): `GET /`, the demo blog,
+/// and `GET /_dev/outbox`.
 fn dev_route(
     outbox: &Outbox,
     method: &Method,

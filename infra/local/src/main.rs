@@ -1,8 +1,6 @@
 //! `make dev`: DynamoDB Local, the table from the template, the demo data, and every
 //! function on http://127.0.0.1:3000 (`PORT` to change it). Ctrl-C stops all of it.
 
-use std::io::Read;
-
 use local_stack::{DynamoDbLocal, Template, seed, start, template};
 use shared::Config;
 
@@ -21,7 +19,8 @@ async fn run() -> Result<(), String> {
         .map(|p| p.parse().map_err(|_| format!("PORT={p} is not a port")))
         .transpose()?
         .unwrap_or(3000);
-    let admin_token = std::env::var("ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).unwrap_or_else(random_token);
+    let admin_token =
+        std::env::var("ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).unwrap_or_else(shared::auth::random_token);
     let template = Template::load(&template::default_path())?;
 
     // An endpoint given from outside is used as it is; otherwise the stack runs its own.
@@ -52,10 +51,4 @@ async fn run() -> Result<(), String> {
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
     println!("\nstopping");
     Ok(())
-}
-
-fn random_token() -> String {
-    let mut bytes = [0u8; 24];
-    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)).expect("/dev/urandom is readable");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

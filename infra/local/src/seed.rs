@@ -1,4 +1,4 @@
-//! The demo that `make dev` seeds (see the scenario): a 2012 news post about refugees
+//! The demo that `make dev` seeds: a 2012 news post about refugees
 //! sent back across the border, a recent post on the same subject, and posts on other
 //! subjects so that "related posts" has something to choose between.
 
@@ -91,7 +91,7 @@ pub async fn seed(app: &App) -> Result<usize, ApiError> {
     Ok(created)
 }
 
-/// A thread as the scenario tells it: `(author, body, reply_to)` where `reply_to` is the
+/// A demo thread: `(author, body, reply_to)` where `reply_to` is the
 /// number of the top-level comment answered; the blog's author replies as the author.
 type DemoComment = (&'static str, &'static str, Option<u64>);
 
@@ -162,7 +162,6 @@ pub async fn seed_comments(app: &App) -> Result<usize, ApiError> {
                         edit_token_hash: shared::config::sha256_hex(shared::auth::random_token().as_bytes()),
                         limits: None,
                         now: start + ::time::Duration::minutes(37 * i as i64),
-                        numbered: None,
                     },
                 )
                 .await?;

@@ -91,7 +91,7 @@ pub struct Comment {
 }
 
 impl Comment {
-    /// The public `Comment` of `api.md`: never an email or its hash, never a token hash.
+    /// The `Comment` schema of `openapi.yaml`: never an email or its hash, never a token hash.
     pub fn to_json(&self) -> Value {
         json!({
             "id": self.id,
@@ -199,9 +199,6 @@ pub struct NewCommentContext {
     /// `None` for the blogger, who is limited by nothing.
     pub limits: Option<ClientLimits>,
     pub now: Timestamp,
-    /// The post's count of numbered comments as the caller read it, for the first try of
-    /// a top-level comment; later tries read it again.
-    pub numbered: Option<u64>,
 }
 
 impl Store {
@@ -228,7 +225,7 @@ impl Store {
                 (format!("{prefix}{path}#{}", new.id), parent.depth + 1, None, Some(parent.path))
             }
             None => {
-                let number = self.next_number(slug, new.numbered).await?;
+                let number = self.next_number(slug).await?;
                 (format!("{prefix}{number:0width$}", width = NUMBER_WIDTH), 0, Some(number), None)
             }
         };
@@ -320,20 +317,15 @@ impl Store {
     /// item: one atomic update that no other write ever joins in a transaction, so any
     /// number of people commenting at once each get the next number without retrying.
     /// A comment whose write then fails leaves a gap in the numbers, as a deleted one
-    /// does. `known` is the count of numbered comments the caller read with the post,
-    /// which starts the sequence for posts numbered before it existed.
-    async fn next_number(&self, slug: &Slug, known: Option<u64>) -> Result<u64, ApiError> {
-        let start = match known {
-            Some(known) => known,
-            None => self.top_level_count(slug).await?,
-        };
+    /// does.
+    async fn next_number(&self, slug: &Slug) -> Result<u64, ApiError> {
         let output = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(&pk(slug), SEQUENCE)))
-            .update_expression("SET next_number = if_not_exists(next_number, :start) + :one")
-            .expression_attribute_values(":start", n(start))
+            .update_expression("SET next_number = if_not_exists(next_number, :zero) + :one")
+            .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
             .send()
@@ -375,15 +367,6 @@ impl Store {
             self.rate_window(&limits.client, limits.writes_per_minute, now),
             TransactWriteItem::builder().put(build(last)).build(),
         ]
-    }
-
-    async fn top_level_count(&self, slug: &Slug) -> Result<u64, ApiError> {
-        let output = self.get_by_key(&pk(slug), META, true).await?;
-        let item = output.item().ok_or_else(|| ApiError::NotFound(format!("no post named '{slug}'")))?;
-        if item.get("deleted").and_then(|d| d.as_bool().ok()).copied().unwrap_or(false) {
-            return Err(ApiError::NotFound(format!("no post named '{slug}'")));
-        }
-        Ok(item.get("top_level_count").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
     async fn pointer(&self, id: &str) -> Result<Option<Pointer>, ApiError> {
@@ -662,11 +645,11 @@ impl Store {
 
     /// Moves a comment to `status` (approve or spam), keeping the post's count exact and
     /// remembering an approved commenter so the first-time rule lets them through.
-    pub async fn moderate(&self, comment: &Comment, status: CommentStatus) -> Result<(), ApiError> {
+    pub async fn moderate(&self, comment: &Comment, status: CommentStatus, now: Timestamp) -> Result<(), ApiError> {
         if comment.status == status {
             return Ok(());
         }
-        let mut items = self.change_status(comment, comment, status, t::now(), None);
+        let mut items = self.change_status(comment, comment, status, now, None);
         if let (CommentStatus::Approved, Some(email), Some(key_hash)) =
             (status, &comment.email_hash, &comment.commenter_key_hash)
         {

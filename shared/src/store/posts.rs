@@ -51,9 +51,6 @@ struct MetaItem {
     created_at: String,
     updated_at: String,
     version: u64,
-    /// How many top-level comments have taken a number; kept by the comments store.
-    #[serde(default, skip_serializing)]
-    top_level_count: u64,
     /// Changed by every write that changes what the post's public thread shows (kept by
     /// the comments store), so a reader may reuse a thread page it read at this version.
     #[serde(default, skip_serializing)]
@@ -83,7 +80,6 @@ impl MetaItem {
             created_at: t::format(post.created_at),
             updated_at: t::format(post.updated_at),
             version: post.version,
-            top_level_count: 0,
             thread_version: None,
             deleted: false,
         }
@@ -238,15 +234,11 @@ impl Store {
         }
     }
 
-    /// The post, and how many top-level comments it has numbered, read consistently: what
-    /// a new comment needs to check the window and take the next number, in one read.
-    pub async fn post_for_comment(&self, slug: &Slug) -> Result<Option<(Post, u64)>, ApiError> {
+    /// The post, read consistently: what a new comment checks its window against.
+    pub async fn post_for_comment(&self, slug: &Slug) -> Result<Option<Post>, ApiError> {
         let output = self.get_by_key(&pk(slug), META, true).await?;
         match output.item().map(from_item::<MetaItem>).transpose()? {
-            Some(meta) if !meta.deleted => {
-                let numbered = meta.top_level_count;
-                Ok(Some((meta.into_post(String::new())?, numbered)))
-            }
+            Some(meta) if !meta.deleted => Ok(Some(meta.into_post(String::new())?)),
             _ => Ok(None),
         }
     }

@@ -43,8 +43,8 @@ pub async fn moderate(app: &App, req: &Request, action: Action) -> Result<Respon
     require_admin(&app.config, req)?;
     let comment = super::comment(app, req, None).await?;
     match action {
-        Action::Approve => app.store.moderate(&comment, CommentStatus::Approved).await?,
-        Action::Spam => app.store.moderate(&comment, CommentStatus::Spam).await?,
+        Action::Approve => app.store.moderate(&comment, CommentStatus::Approved, app.clock.now()).await?,
+        Action::Spam => app.store.moderate(&comment, CommentStatus::Spam, app.clock.now()).await?,
         Action::Delete => {
             app.store.delete_comment(&comment).await?;
             return Ok(shared::http::no_content());

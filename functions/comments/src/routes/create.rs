@@ -9,13 +9,13 @@ use shared::comment::{CommentId, NewComment, commenter_email_hash, commenter_key
 use shared::config::sha256_hex;
 use shared::http::{MAX_BODY, json, json_object};
 use shared::store::{ClientLimits, CommentStatus, NewCommentContext};
-use shared::{ApiError, App, markdown, time};
+use shared::{ApiError, App, markdown};
 
 pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = super::slug(req)?;
     let new = NewComment::from_json(json_object(req, MAX_BODY)?)?;
-    let now = time::now();
-    let (post, numbered) = app
+    let now = app.clock.now();
+    let post = app
         .store
         .post_for_comment(&slug)
         .await?
@@ -55,7 +55,6 @@ pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError
                 edit_token_hash: sha256_hex(edit_token.as_bytes()),
                 limits,
                 now,
-                numbered: Some(numbered),
             },
         )
         .await?;

@@ -10,7 +10,7 @@ use shared::comment::edited_body;
 use shared::config::sha256_hex;
 use shared::http::{MAX_BODY, json, json_object, no_content};
 use shared::store::{ClientLimits, CommentEdit, CommentStatus, edit_window_passed};
-use shared::{ApiError, App, markdown, time};
+use shared::{ApiError, App, markdown};
 
 pub async fn edit(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = super::slug(req)?;
@@ -19,7 +19,7 @@ pub async fn edit(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
     if comment.deleted || !edit_token_matches(req, comment.edit_token_hash.as_deref()) {
         return Err(ApiError::Unauthorized);
     }
-    let now = time::now();
+    let now = app.clock.now();
     if !comment.editable_at(now) {
         return Err(edit_window_passed());
     }
@@ -47,7 +47,7 @@ pub async fn delete(app: &App, req: &Request) -> Result<Response<Body>, ApiError
         if comment.deleted || !edit_token_matches(req, comment.edit_token_hash.as_deref()) {
             return Err(ApiError::Unauthorized);
         }
-        if !comment.editable_at(time::now()) {
+        if !comment.editable_at(app.clock.now()) {
             return Err(edit_window_passed());
         }
     }

@@ -4,7 +4,8 @@ use std::sync::{Arc, LazyLock};
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
+use serde::Serialize;
+use serde_json::value::RawValue;
 use shared::http::{Page, query_param};
 use shared::store::ThreadSort;
 use shared::{ApiError, App, time};
@@ -13,6 +14,16 @@ use crate::thread_cache::{CachedPage, PageKey, ThreadCache};
 
 /// Pages this process has read, by thread version; at most 16 MB of a Lambda's 128.
 static THREADS: LazyLock<ThreadCache> = LazyLock::new(|| ThreadCache::new(16 << 20));
+
+/// The answer: the cached items go in as the JSON text they were kept as.
+#[derive(Serialize)]
+struct ThreadPage<'a> {
+    items: &'a RawValue,
+    count: u64,
+    open: bool,
+    close_at: Option<String>,
+    next_cursor: Option<&'a str>,
+}
 
 pub async fn list(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = super::slug(req)?;
@@ -38,24 +49,23 @@ pub async fn list(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
             // Read consistently, so the page is at least as new as the version above.
             let (comments, next_cursor) = app.store.thread(&slug, &page, sort, true).await?;
             let items: Vec<_> = comments.iter().map(|c| c.to_json()).collect();
-            let items_json = serde_json::to_string(&items).expect("comments serialise");
-            let thread = Arc::new(CachedPage { items_json, next_cursor });
+            let items = serde_json::value::to_raw_value(&items).expect("comments serialise");
+            let thread = Arc::new(CachedPage { items, next_cursor });
             if let Some(version) = version {
                 THREADS.put(key, version, thread.clone());
             }
             thread
         }
     };
-    let window = post.comment_window(time::now());
-    let rest = json!({
-        "count": post.comment_count,
-        "open": window.open,
-        "close_at": window.close_at.map(time::format),
-        "next_cursor": thread.next_cursor,
-    })
-    .to_string();
-    // `{"items":[…],` then the rest of the object, whose text starts with `{`.
-    let body = format!("{{\"items\":{},{}", thread.items_json, &rest[1..]);
+    let window = post.comment_window(app.clock.now());
+    let page = ThreadPage {
+        items: &thread.items,
+        count: post.comment_count,
+        open: window.open,
+        close_at: window.close_at.map(time::format),
+        next_cursor: thread.next_cursor.as_deref(),
+    };
+    let body = serde_json::to_string(&page).expect("a thread page serialises");
     Ok(Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "application/json; charset=utf-8")

@@ -5,12 +5,12 @@ use lambda_http::{Body, Request, Response};
 use shared::auth::require_admin;
 use shared::http::{json, json_object};
 use shared::post::{MAX_POST_REQUEST, PostFields};
-use shared::{ApiError, App, time};
+use shared::{ApiError, App};
 
 pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_admin(&app.config, req)?;
     let (slug, fields) = PostFields::from_json(json_object(req, MAX_POST_REQUEST)?, None)?;
-    let now = time::now();
+    let now = app.clock.now();
     let post = app.store.create_post(slug, fields, now).await?;
     Ok(json(StatusCode::CREATED, &post.to_json(now, true)))
 }

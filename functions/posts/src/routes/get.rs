@@ -3,10 +3,10 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::http::json;
-use shared::{ApiError, App, time};
+use shared::{ApiError, App};
 
 pub async fn get(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = super::slug(req)?;
     let post = app.store.get_post(&slug).await?.ok_or_else(|| ApiError::NotFound(format!("no post named '{slug}'")))?;
-    Ok(json(StatusCode::OK, &post.to_json(time::now(), true)))
+    Ok(json(StatusCode::OK, &post.to_json(app.clock.now(), true)))
 }

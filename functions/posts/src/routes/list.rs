@@ -5,13 +5,13 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::http::{Page, json, query_param};
 use shared::post::Tag;
-use shared::{ApiError, App, time};
+use shared::{ApiError, App};
 
 pub async fn list(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let page = Page::from_request(req)?;
     let tag = query_param(req, "tag").map(Tag::parse).transpose().map_err(|why| ApiError::validation("tag", why))?;
     let (posts, next_cursor) = app.store.list_posts(&page, tag.as_ref()).await?;
-    let now = time::now();
+    let now = app.clock.now();
     let items: Vec<_> = posts.iter().map(|post| post.to_json(now, false)).collect();
     Ok(json(StatusCode::OK, &json!({ "items": items, "next_cursor": next_cursor })))
 }

@@ -4,7 +4,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::http::{Page, json, query_param};
-use shared::{ApiError, App, time};
+use shared::{ApiError, App};
 
 const DEFAULT_LIMIT: u32 = 3;
 const MAX_LIMIT: u32 = 20;
@@ -14,7 +14,7 @@ pub async fn related(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     let limit = Page::parse(query_param(req, "limit"), None, DEFAULT_LIMIT, MAX_LIMIT)?.limit;
     let post = app.store.get_post(&slug).await?.ok_or_else(|| ApiError::NotFound(format!("no post named '{slug}'")))?;
     let related = app.store.related_posts(&post, limit as usize).await?;
-    let now = time::now();
+    let now = app.clock.now();
     let items: Vec<_> = related.iter().map(|post| post.to_json(now, false)).collect();
     Ok(json(StatusCode::OK, &json!({ "items": items })))
 }
