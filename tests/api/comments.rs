@@ -4,6 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::config::Moderation;
+use shared::store::keys;
 
 use crate::helpers::{Answer, TestApp};
 
@@ -45,8 +46,8 @@ async fn age_comment(app: &TestApp, slug: &str, id: &str, minutes: i64) {
         .client()
         .get_item()
         .table_name(store.table())
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("COMMENT#{id}")))
-        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("#META".into()))
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(keys::comment_pointer(id)))
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(keys::META.into()))
         .send()
         .await
         .unwrap();
@@ -56,7 +57,7 @@ async fn age_comment(app: &TestApp, slug: &str, id: &str, minutes: i64) {
         .client()
         .update_item()
         .table_name(store.table())
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("POST#{slug}")))
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(keys::post_named(slug)))
         .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(path))
         .update_expression("SET created_at = :t")
         .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::S(earlier))
@@ -531,8 +532,8 @@ async fn rewrite_html_directly(app: &TestApp, slug: &str, id: &str, html: &str) 
         .client()
         .get_item()
         .table_name(store.table())
-        .key("PK", s(&format!("COMMENT#{id}")))
-        .key("SK", s("#META"))
+        .key("PK", s(&keys::comment_pointer(id)))
+        .key("SK", s(keys::META))
         .send()
         .await
         .unwrap();
@@ -541,7 +542,7 @@ async fn rewrite_html_directly(app: &TestApp, slug: &str, id: &str, html: &str) 
         .client()
         .update_item()
         .table_name(store.table())
-        .key("PK", s(&format!("POST#{slug}")))
+        .key("PK", s(&keys::post_named(slug)))
         .key("SK", s(&path))
         .update_expression("SET body_html = :h")
         .expression_attribute_values(":h", s(html))

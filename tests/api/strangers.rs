@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::config::Moderation;
-use shared::store::MailCaps;
+use shared::store::{MailCaps, keys};
 
 use crate::helpers::{Answer, TestApp};
 
@@ -609,14 +609,15 @@ async fn the_export_pages_through_any_number_of_signers() {
     // Confirmed signups written straight to their shards, as 600 confirmations would,
     // each with a long comment so that pages also stop at their size.
     let store = &app.stack.app.store;
+    let big = shared::post::Slug::parse("big").unwrap();
     let mut requests = Vec::new();
     for i in 0..600 {
         let signer = shared::config::sha256_hex(format!("signer {i}").as_bytes());
         let shard = shared::store::shard_of(&signer);
         let s = |v: &str| AttributeValue::S(v.to_owned());
         let item = std::collections::HashMap::from([
-            ("PK".to_owned(), s(&format!("PETITION#big#S{shard}"))),
-            ("SK".to_owned(), s(&format!("SIGNUP#{signer}"))),
+            ("PK".to_owned(), s(&keys::shard(shared::campaign::Kind::Petition, &big, shard))),
+            ("SK".to_owned(), s(&keys::signup(&signer))),
             ("name".to_owned(), s(if i == 7 { "=cmd()" } else { "Signer" })),
             ("email".to_owned(), s(&format!("signer{i}@example.org"))),
             ("country".to_owned(), AttributeValue::Null(true)),

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::posts::META;
+use super::keys::{self, COUNTER, META};
 use super::{Cursor, Store, Transaction, build, from_item, key, n, s, sdk_error, to_item};
 use crate::campaign::{CONSENT_TEXT, CONSENT_VERSION, Kind, SignupDetails};
 use crate::error::ApiError;
@@ -35,7 +35,6 @@ pub const SHARDS: u32 = 16;
 pub const PENDING_SECS: i64 = 7 * 24 * 3600;
 /// One address is mailed about one campaign at most this often.
 pub const RESEND_SECS: i64 = 3600;
-const COUNTER: &str = "#COUNT";
 const DAY_SECS: i64 = 24 * 3600;
 
 /// A petition or pledge as stored; the fields of the other kind are `None`.
@@ -185,35 +184,10 @@ pub struct SignupToken {
     token_hash: String,
 }
 
-fn campaign_pk(kind: Kind, slug: &Slug) -> String {
-    format!("{}#{slug}", kind.key_prefix())
-}
-
-fn shard_pk(kind: Kind, slug: &Slug, shard: u32) -> String {
-    format!("{}#{slug}#S{shard}", kind.key_prefix())
-}
-
-fn signers_pk(kind: Kind, slug: &Slug) -> String {
-    format!("SIGNERS#{}#{slug}", kind.key_prefix())
-}
-
-fn token_pk(token_hash: &str) -> String {
-    format!("TOKEN#{token_hash}")
-}
-
-fn signup_sk(signer: &str) -> String {
-    format!("SIGNUP#{signer}")
-}
-
-/// A token's reference in its signer's shard.
-fn token_ref_sk(signer: &str, token_hash: &str) -> String {
-    format!("TOKEN#{signer}#{token_hash}")
-}
-
-/// When one address was last mailed about one campaign.
-fn mailed_sk(signer: &str) -> String {
-    format!("MAILED#{signer}")
-}
+use keys::{
+    campaign as campaign_pk, mailed as mailed_sk, shard as shard_pk, signers as signers_pk, signup as signup_sk,
+    token as token_pk, token_ref as token_ref_sk,
+};
 
 fn day_of(now: Timestamp) -> i64 {
     now.unix_timestamp().div_euclid(DAY_SECS)
@@ -306,8 +280,8 @@ impl Store {
         ]);
         let items = vec![
             TransactWriteItem::builder().put(build(gate)).build(),
-            self.daily_count(&format!("MAILTO#{address}#{day}"), caps.per_address, day),
-            self.daily_count(&format!("MAILDAY#{day}#S{shard}"), per_shard, day),
+            self.daily_count(&keys::mail_to(address, day), caps.per_address, day),
+            self.daily_count(&keys::mail_day(day, shard), per_shard, day),
             self.put_fresh(to_item(&token)),
             self.put_fresh(token_ref),
         ];
@@ -389,7 +363,7 @@ impl Store {
         let amount = details.amount.unwrap_or(0);
         let signup = Signup {
             gsi1pk: public.then(|| signers_pk(kind, slug)),
-            gsi1sk: public.then(|| format!("{}#{sk}", t::format(now))),
+            gsi1sk: public.then(|| keys::signer_order(&t::format(now), &sk)),
             pk: partition.clone(),
             sk: sk.clone(),
             details,
@@ -449,7 +423,7 @@ impl Store {
         let mut rest = vec![key(&partition, &mailed_sk(signer))];
         let day = day_of(now);
         for day in [day - 1, day] {
-            rest.push(key(&format!("MAILTO#{}#{day}", token.token.address), META));
+            rest.push(key(&keys::mail_to(&token.token.address, day), META));
         }
         for sk in self.token_refs(&partition, signer).await? {
             if sk != own_ref {
@@ -511,7 +485,7 @@ impl Store {
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
                 .expression_attribute_values(":pk", s(partition))
-                .expression_attribute_values(":prefix", s(format!("TOKEN#{signer}#")))
+                .expression_attribute_values(":prefix", s(keys::token_refs(signer)))
                 .projection_expression("SK")
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take())
@@ -575,7 +549,7 @@ impl Store {
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk AND begins_with(SK, :signup)")
                 .expression_attribute_values(":pk", s(shard_pk(kind, slug, shard)))
-                .expression_attribute_values(":signup", s("SIGNUP#"))
+                .expression_attribute_values(":signup", s(keys::SIGNUP_PREFIX))
                 .limit(i32::try_from(limit as usize - signups.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
                 .send()

@@ -20,7 +20,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValuesOnConditionChe
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::posts::{META, pk};
+use super::keys::{
+    self, HIDDEN_COMMENT as HIDDEN, META, PENDING, POST_SEQUENCE as SEQUENCE, PUBLIC_COMMENT as PUBLIC, post as pk,
+};
 use super::{Cursor, Store, Transaction, build, from_item, key, n, s, sdk_error, to_item};
 use crate::comment::{CommentId, EDIT_WINDOW_SECS, MAX_DEPTH};
 use crate::error::ApiError;
@@ -28,16 +30,9 @@ use crate::http::Page;
 use crate::post::Slug;
 use crate::time::{self as t, Timestamp};
 
-const PENDING: &str = "PENDING";
-/// Sort-key prefix of what the public thread shows.
-const PUBLIC: &str = "C#";
-/// Sort-key prefix of held and spam comments.
-const HIDDEN: &str = "X#";
 const THREAD_KEYS: [&str; 2] = ["PK", "SK"];
 /// Top-level numbers are padded so they sort as strings: room for 99,999,999 comments.
 const NUMBER_WIDTH: usize = 8;
-/// The sort key of a post's sequence of top-level comment numbers.
-const SEQUENCE: &str = "#SEQ";
 /// How long rate windows and "last body" markers are kept.
 const LAST_BODY_TTL_SECS: i64 = 24 * 3600;
 
@@ -159,9 +154,7 @@ struct Pointer {
     depth: u32,
 }
 
-fn pointer_pk(id: &str) -> String {
-    format!("COMMENT#{id}")
-}
+use keys::comment_pointer as pointer_pk;
 
 /// The checks a stranger's write passes with it, in its transaction: one more write in
 /// the client's rate window (by hashed IP), and not the same body as the client's last.
@@ -353,7 +346,7 @@ impl Store {
         let last = aws_sdk_dynamodb::types::Put::builder()
             .table_name(&self.table)
             .set_item(Some(HashMap::from([
-                ("PK".to_owned(), s(format!("LAST#{}", limits.client))),
+                ("PK".to_owned(), s(keys::last_body(&limits.client))),
                 ("SK".to_owned(), s(META)),
                 ("body_hash".to_owned(), s(&limits.body_hash)),
                 ("expires_at".to_owned(), n(now.unix_timestamp() + LAST_BODY_TTL_SECS)),
@@ -378,7 +371,7 @@ impl Store {
     /// left behind by anything must never lead to someone else's comment.
     pub async fn comment(&self, id: &CommentId) -> Result<Option<Comment>, ApiError> {
         let Some(pointer) = self.pointer(id.as_ref()).await? else { return Ok(None) };
-        let output = self.get_by_key(&format!("POST#{}", pointer.post), &pointer.path, true).await?;
+        let output = self.get_by_key(&keys::post_named(&pointer.post), &pointer.path, true).await?;
         let comment: Option<Comment> = output.item().map(from_item).transpose()?;
         Ok(comment.filter(|c| c.id == id.as_ref()))
     }
@@ -416,6 +409,7 @@ impl Store {
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":pk", s(&partition))
                 .expression_attribute_values(":first", s(PUBLIC))
+                // `$` follows `#`: the range holds every `C#…` key and nothing else.
                 .expression_attribute_values(":last", s("C$"))
                 .expression_attribute_values(":approved", s("approved"))
                 .scan_index_forward(sort == ThreadSort::Oldest)
@@ -656,7 +650,7 @@ impl Store {
             // One record per address, with every browser key it was approved with.
             let known = Update::builder()
                 .table_name(&self.table)
-                .set_key(Some(key(&format!("COMMENTER#{email}"), META)))
+                .set_key(Some(key(&keys::commenter(email), META)))
                 .update_expression("ADD #keys :key")
                 .expression_attribute_names("#keys", "keys")
                 .expression_attribute_values(":key", AttributeValue::Ss(vec![key_hash.clone()]))
@@ -680,7 +674,7 @@ impl Store {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(&format!("COMMENTER#{email_hash}"), META)))
+            .set_key(Some(key(&keys::commenter(email_hash), META)))
             .send()
             .await
             .map_err(sdk_error)?;
@@ -690,7 +684,7 @@ impl Store {
     /// Whether a commenter has had a comment approved that they sent with this address
     /// and this commenter key (both hashed).
     pub async fn known_commenter(&self, email_hash: &str, key_hash: &str) -> Result<bool, ApiError> {
-        let output = self.get_by_key(&format!("COMMENTER#{email_hash}"), META, false).await?;
+        let output = self.get_by_key(&keys::commenter(email_hash), META, false).await?;
         let keys = output.item().and_then(|item| item.get("keys")).and_then(|keys| keys.as_ss().ok());
         Ok(keys.is_some_and(|keys| keys.iter().any(|k| k == key_hash)))
     }

@@ -9,8 +9,8 @@
 //! | comment the thread shows | `POST#{slug}` | `C#{thread path}` | | |
 //! | held or spam comment | `POST#{slug}` | `X#{thread path}` | `PENDING` while held | `{created_at}#{id}` |
 //! | comment by id | `COMMENT#{id}` | `#META` | | |
-//! | commenter approved before | `COMMENTER#{commenter hash}` | `#META` | | |
-//! | petition, pledge | `PETITION#{slug}`, `PLEDGE#{slug}` | `#META` | `CAMPAIGNS` | `{created_at}#{slug}` |
+//! | commenter approved before (with the keys they were approved with) | `COMMENTER#{address hash}` | `#META` | | |
+//! | petition, pledge | `PETITION#{slug}`, `PLEDGE#{slug}` | `#META` | | |
 //! | confirmed signup (sharded) | `{kind}#{slug}#S{shard}` | `SIGNUP#{signer key}` | `SIGNERS#{kind}#{slug}` if public | `{confirmed_at}#SIGNUP#{signer key}` |
 //! | signup counter (sharded) | `{kind}#{slug}#S{shard}` | `#COUNT` | | |
 //! | a link's token (what its request asked) | `TOKEN#{token hash}` | `#META` | | |
@@ -34,6 +34,7 @@
 pub mod campaigns;
 mod comments;
 mod cursor;
+pub mod keys;
 mod posts;
 
 use std::collections::HashMap;
@@ -334,7 +335,7 @@ impl Store {
         let minute = now.unix_timestamp().div_euclid(60);
         let window = aws_sdk_dynamodb::types::Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(&format!("RATE#{client}#{minute}"), "#META")))
+            .set_key(Some(key(&keys::rate(client, minute), keys::META)))
             .update_expression("SET writes = if_not_exists(writes, :zero) + :one, expires_at = :expires")
             .condition_expression("attribute_not_exists(writes) OR writes < :max")
             .expression_attribute_values(":zero", n(0))
@@ -372,7 +373,7 @@ pub(crate) fn n(value: impl ToString) -> AttributeValue {
 }
 
 pub(crate) fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
-    HashMap::from([("PK".to_owned(), s(pk)), ("SK".to_owned(), s(sk))])
+    HashMap::from([(keys::PK.to_owned(), s(pk)), (keys::SK.to_owned(), s(sk))])
 }
 
 pub(crate) fn to_item(value: &impl Serialize) -> HashMap<String, AttributeValue> {

@@ -13,20 +13,15 @@ use crate::http::Page;
 use crate::post::{Post, PostFields, Slug, Tag};
 use crate::time::{self as t, Timestamp};
 
-pub(crate) const META: &str = "#META";
-const BODY: &str = "#BODY";
-const TAG: &str = "#TAG#";
-const ALL_POSTS: &str = "POSTS";
+use super::keys::{self, ALL_POSTS, META, POST_BODY as BODY};
 /// How many of each tag's newest posts are weighed when looking for related posts.
 const RELATED_CANDIDATES_PER_TAG: i32 = 100;
 
-pub(crate) fn pk(slug: &Slug) -> String {
-    format!("POST#{slug}")
-}
+pub(crate) use keys::post as pk;
 
 /// Posts list newest first; the slug breaks ties between posts published the same second.
 fn by_date(published_at: Timestamp, slug: &Slug) -> String {
-    format!("{}#{slug}", t::format(published_at))
+    keys::by_date(&t::format(published_at), slug)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -131,15 +126,13 @@ struct TagItem {
     slug: String,
 }
 
-fn tag_pk(tag: &Tag) -> String {
-    format!("TAG#{}", tag.as_ref())
-}
+use keys::tag_posts as tag_pk;
 
 impl Store {
     fn tag_put(&self, post: &Post, tag: &Tag) -> TransactWriteItem {
         self.put(to_item(&TagItem {
             pk: pk(&post.slug),
-            sk: format!("{TAG}{}", tag.as_ref()),
+            sk: keys::post_tag(tag),
             gsi1pk: tag_pk(tag),
             gsi1sk: by_date(post.published_at, &post.slug),
             slug: post.slug.to_string(),
@@ -148,10 +141,7 @@ impl Store {
 
     fn tag_delete(&self, slug: &Slug, tag: &Tag) -> TransactWriteItem {
         let delete = build(
-            Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(&pk(slug), &format!("{TAG}{}", tag.as_ref()))))
-                .build(),
+            Delete::builder().table_name(&self.table).set_key(Some(key(&pk(slug), &keys::post_tag(tag)))).build(),
         );
         TransactWriteItem::builder().delete(delete).build()
     }
@@ -354,21 +344,21 @@ impl Store {
                 .send()
                 .await
                 .map_err(sdk_error)?;
-            let mut keys = Vec::new();
+            let mut doomed = Vec::new();
             for item in page.items() {
                 let sk = item.get("SK").and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or(META);
                 if sk == META {
                     continue;
                 }
-                if let (true, Some(id)) = (is_comment_key(sk), item.get("id").and_then(|v| v.as_s().ok())) {
-                    keys.push(key(&format!("COMMENT#{id}"), META));
+                if let (true, Some(id)) = (keys::is_comment(sk), item.get("id").and_then(|v| v.as_s().ok())) {
+                    doomed.push(key(&keys::comment_pointer(id), META));
                 }
-                keys.push(key(partition, sk));
+                doomed.push(key(partition, sk));
             }
-            if keys.is_empty() {
+            if doomed.is_empty() {
                 return Ok(());
             }
-            self.batch_delete(keys).await?;
+            self.batch_delete(doomed).await?;
         }
     }
 
@@ -424,8 +414,8 @@ impl Store {
     /// Post summaries for `slugs`, in that order, skipping any deleted meanwhile.
     async fn posts_by_slug(&self, slugs: &[String]) -> Result<Vec<Post>, ApiError> {
         let mut found: HashMap<String, Post> = HashMap::new();
-        let keys = slugs.iter().map(|slug| key(&format!("POST#{slug}"), META)).collect();
-        for item in self.batch_get(keys, None).await? {
+        let wanted = slugs.iter().map(|slug| key(&keys::post_named(slug), META)).collect();
+        for item in self.batch_get(wanted, None).await? {
             let meta: MetaItem = from_item(&item)?;
             if !meta.deleted {
                 found.insert(meta.slug.clone(), meta.into_post(String::new())?);
@@ -441,11 +431,6 @@ pub(super) fn render_stored(
     now: Timestamp,
 ) -> Result<serde_json::Value, ApiError> {
     Ok(from_item::<MetaItem>(item)?.into_post(String::new())?.to_json(now, false))
-}
-
-/// Whether a sort key in a post's partition is a comment's (public or hidden).
-fn is_comment_key(sk: &str) -> bool {
-    sk.starts_with("C#") || sk.starts_with("X#")
 }
 
 fn not_found(slug: &Slug) -> ApiError {

@@ -1,0 +1,235 @@
+//! Every key of the one table, spelt in one place. A key cannot change once items have
+//! been written under it, so each format is pinned by a test below, and a test checks
+//! that the table at the top of `store/mod.rs` names every one of them.
+
+use crate::campaign::Kind;
+use crate::post::{Slug, Tag};
+
+/// Attribute names of the table's keys, its index and its TTL.
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+pub const EXPIRES_AT: &str = "expires_at";
+
+/// The sort key of an item that is alone in its partition, or its partition's head.
+pub const META: &str = "#META";
+
+/// A post's partition: its `#META`, `#BODY`, `#TAG#…`, `#SEQ` and its comments.
+pub fn post(slug: &Slug) -> String {
+    format!("POST#{slug}")
+}
+
+/// A post's partition named by a slug read from a stored item.
+pub fn post_named(slug: &str) -> String {
+    format!("POST#{slug}")
+}
+
+pub const POST_BODY: &str = "#BODY";
+pub const POST_SEQUENCE: &str = "#SEQ";
+const POST_TAG: &str = "#TAG#";
+
+pub fn post_tag(tag: &Tag) -> String {
+    format!("{POST_TAG}{}", tag.as_ref())
+}
+
+/// `GSI1` partitions: every post, and each tag's posts.
+pub const ALL_POSTS: &str = "POSTS";
+
+pub fn tag_posts(tag: &Tag) -> String {
+    format!("TAG#{}", tag.as_ref())
+}
+
+/// A post's order in `GSI1`: newest first, the slug breaking ties within a second.
+pub fn by_date(published_at: &str, slug: &Slug) -> String {
+    format!("{published_at}#{slug}")
+}
+
+/// Sort-key prefixes of the comments the thread shows, and of held and spam ones.
+pub const PUBLIC_COMMENT: &str = "C#";
+pub const HIDDEN_COMMENT: &str = "X#";
+
+/// Whether a sort key in a post's partition is a comment's.
+pub fn is_comment(sk: &str) -> bool {
+    sk.starts_with(PUBLIC_COMMENT) || sk.starts_with(HIDDEN_COMMENT)
+}
+
+/// The `GSI1` partition of the moderation queue.
+pub const PENDING: &str = "PENDING";
+
+/// A comment's id pointer.
+pub fn comment_pointer(id: &str) -> String {
+    format!("COMMENT#{id}")
+}
+
+/// Commenters approved before, by address hash.
+pub fn commenter(email_hash: &str) -> String {
+    format!("COMMENTER#{email_hash}")
+}
+
+/// A petition's or pledge's item.
+pub fn campaign(kind: Kind, slug: &Slug) -> String {
+    format!("{}#{slug}", kind.key_prefix())
+}
+
+/// One of a campaign's signup shards: its signups, counter, token references and mail
+/// gates.
+pub fn shard(kind: Kind, slug: &Slug, shard: u32) -> String {
+    format!("{}#{slug}#S{shard}", kind.key_prefix())
+}
+
+pub const COUNTER: &str = "#COUNT";
+
+pub fn signup(signer: &str) -> String {
+    format!("SIGNUP#{signer}")
+}
+
+/// Every signup's sort key starts so.
+pub const SIGNUP_PREFIX: &str = "SIGNUP#";
+
+/// The `GSI1` partition of a campaign's public signers, and a signer's place in it.
+pub fn signers(kind: Kind, slug: &Slug) -> String {
+    format!("SIGNERS#{}#{slug}", kind.key_prefix())
+}
+
+pub fn signer_order(confirmed_at: &str, signup_sk: &str) -> String {
+    format!("{confirmed_at}#{signup_sk}")
+}
+
+pub fn token(token_hash: &str) -> String {
+    format!("TOKEN#{token_hash}")
+}
+
+/// A token's reference in its signer's shard, and the prefix of all of a signer's.
+pub fn token_ref(signer: &str, token_hash: &str) -> String {
+    format!("{}{token_hash}", token_refs(signer))
+}
+
+pub fn token_refs(signer: &str) -> String {
+    format!("TOKEN#{signer}#")
+}
+
+/// When an address was last mailed about a campaign, in the signer's shard.
+pub fn mailed(signer: &str) -> String {
+    format!("MAILED#{signer}")
+}
+
+/// Mails to one address on one day (days since the epoch).
+pub fn mail_to(address: &str, day: i64) -> String {
+    format!("MAILTO#{address}#{day}")
+}
+
+/// Mails from the deployment on one day, in one of its shards.
+pub fn mail_day(day: i64, shard: u32) -> String {
+    format!("MAILDAY#{day}#S{shard}")
+}
+
+/// A client's writes in one minute (minutes since the epoch).
+pub fn rate(client: &str, minute: i64) -> String {
+    format!("RATE#{client}#{minute}")
+}
+
+/// A client's last comment body.
+pub fn last_body(client: &str) -> String {
+    format!("LAST#{client}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slug(s: &str) -> Slug {
+        Slug::parse(s).unwrap()
+    }
+
+    /// Stored items live under these keys: changing one strands every item already
+    /// written, so a change here must be a migration, never an accident.
+    #[test]
+    fn every_key_format_is_pinned() {
+        let tag = Tag::parse("북한").unwrap();
+        let pinned = [
+            (post(&slug("a-post")), "POST#a-post"),
+            (post_named("a-post"), "POST#a-post"),
+            (post_tag(&tag), "#TAG#북한"),
+            (tag_posts(&tag), "TAG#북한"),
+            (by_date("2026-11-29T10:00:00Z", &slug("a")), "2026-11-29T10:00:00Z#a"),
+            (comment_pointer("01J"), "COMMENT#01J"),
+            (commenter("ab"), "COMMENTER#ab"),
+            (campaign(Kind::Petition, &slug("p")), "PETITION#p"),
+            (campaign(Kind::Pledge, &slug("p")), "PLEDGE#p"),
+            (shard(Kind::Petition, &slug("p"), 15), "PETITION#p#S15"),
+            (signup("ab"), "SIGNUP#ab"),
+            (signers(Kind::Pledge, &slug("p")), "SIGNERS#PLEDGE#p"),
+            (signer_order("2026-11-29T10:00:00Z", "SIGNUP#ab"), "2026-11-29T10:00:00Z#SIGNUP#ab"),
+            (token("cd"), "TOKEN#cd"),
+            (token_ref("ab", "cd"), "TOKEN#ab#cd"),
+            (token_refs("ab"), "TOKEN#ab#"),
+            (mailed("ab"), "MAILED#ab"),
+            (mail_to("ef", 20_000), "MAILTO#ef#20000"),
+            (mail_day(20_000, 3), "MAILDAY#20000#S3"),
+            (rate("ip", 29_000_000), "RATE#ip#29000000"),
+            (last_body("ip"), "LAST#ip"),
+        ];
+        for (made, expected) in pinned {
+            assert_eq!(made, expected);
+        }
+        let constants = [
+            (META, "#META"),
+            (POST_BODY, "#BODY"),
+            (POST_SEQUENCE, "#SEQ"),
+            (ALL_POSTS, "POSTS"),
+            (PUBLIC_COMMENT, "C#"),
+            (HIDDEN_COMMENT, "X#"),
+            (PENDING, "PENDING"),
+            (COUNTER, "#COUNT"),
+            (SIGNUP_PREFIX, "SIGNUP#"),
+            (PK, "PK"),
+            (SK, "SK"),
+            (GSI1PK, "GSI1PK"),
+            (GSI1SK, "GSI1SK"),
+            (EXPIRES_AT, "expires_at"),
+        ];
+        for (constant, expected) in constants {
+            assert_eq!(constant, expected);
+        }
+    }
+
+    /// The key table at the top of `store/mod.rs` is what a newcomer reads first: every
+    /// key written here must be in it, in the same spelling.
+    #[test]
+    fn the_documented_table_names_every_key() {
+        let doc = include_str!("mod.rs");
+        let table: String = doc.lines().take_while(|l| l.starts_with("//!")).collect::<Vec<_>>().join("\n");
+        for documented in [
+            "`POST#{slug}`",
+            "`#META`",
+            "`#BODY`",
+            "`#TAG#{tag}`",
+            "`TAG#{tag}`",
+            "`POSTS`",
+            "`{published_at}#{slug}`",
+            "`#SEQ`",
+            "`C#{thread path}`",
+            "`X#{thread path}`",
+            "`PENDING`",
+            "`COMMENT#{id}`",
+            "`COMMENTER#{address hash}`",
+            "`PETITION#{slug}`",
+            "`PLEDGE#{slug}`",
+            "`{kind}#{slug}#S{shard}`",
+            "`SIGNUP#{signer key}`",
+            "`SIGNERS#{kind}#{slug}`",
+            "`{confirmed_at}#SIGNUP#{signer key}`",
+            "`#COUNT`",
+            "`TOKEN#{token hash}`",
+            "`TOKEN#{signer key}#{token hash}`",
+            "`MAILED#{signer key}`",
+            "`MAILTO#{address key}#{day}`",
+            "`MAILDAY#{day}#S{shard}`",
+            "`RATE#{ip hash}#{minute}`",
+            "`LAST#{ip hash}`",
+        ] {
+            assert!(table.contains(documented), "the key table in store/mod.rs lacks {documented}");
+        }
+    }
+}
