@@ -190,27 +190,42 @@ impl Post {
         CommentWindow { close_at, open: close_at.is_none_or(|at| now < at), days }
     }
 
-    /// The `Post` schema of `openapi.yaml`; without the body it is a `PostSummary`.
-    pub fn to_json(&self, now: Timestamp, with_body: bool) -> Value {
+    /// The `Post` schema of `openapi.yaml`, or without the body the `PostSummary`.
+    pub fn view(&self, now: Timestamp, with_body: bool) -> PostView<'_> {
         let window = self.comment_window(now);
-        let mut json = serde_json::json!({
-            "slug": self.slug,
-            "title": self.fields.title,
-            "author": self.fields.author,
-            "tags": self.fields.tags,
-            "published_at": t::format(self.published_at),
-            "comments_close_after_days": self.fields.comments_close_after_days,
-            "comments_open": window.open,
-            "comments_close_at": window.close_at.map(t::format),
-            "comment_count": self.comment_count,
-            "petition": self.fields.petition,
-            "pledge": self.fields.pledge,
-        });
-        if with_body {
-            json["body"] = Value::String(self.fields.body.clone());
+        PostView {
+            slug: &self.slug,
+            title: &self.fields.title,
+            author: &self.fields.author,
+            tags: &self.fields.tags,
+            published_at: t::format(self.published_at),
+            comments_close_after_days: self.fields.comments_close_after_days,
+            comments_open: window.open,
+            comments_close_at: window.close_at.map(t::format),
+            comment_count: self.comment_count,
+            petition: self.fields.petition.as_ref(),
+            pledge: self.fields.pledge.as_ref(),
+            body: with_body.then_some(self.fields.body.as_str()),
         }
-        json
     }
+}
+
+/// A post as the public reads it.
+#[derive(Debug, Serialize)]
+pub struct PostView<'a> {
+    pub slug: &'a Slug,
+    pub title: &'a str,
+    pub author: &'a str,
+    pub tags: &'a [Tag],
+    pub published_at: String,
+    pub comments_close_after_days: Option<u32>,
+    pub comments_open: bool,
+    pub comments_close_at: Option<String>,
+    pub comment_count: u64,
+    pub petition: Option<&'a Slug>,
+    pub pledge: Option<&'a Slug>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<&'a str>,
 }
 
 #[cfg(test)]

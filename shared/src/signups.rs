@@ -3,6 +3,7 @@
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::App;
@@ -14,6 +15,7 @@ use crate::http::{MAX_BODY, Page, json, json_object, no_content, path_param, que
 use crate::mail::Mail;
 use crate::post::Slug;
 use crate::store::campaigns::PENDING_SECS;
+use crate::store::campaigns::Terms;
 use crate::store::{Campaign, Signup, SignupRequest, SignupToken, Tally};
 use crate::time::{self as t, Timestamp};
 
@@ -29,32 +31,119 @@ fn not_found(kind: Kind, slug: &Slug) -> ApiError {
     ApiError::NotFound(format!("no {} named '{slug}'", kind.as_str()))
 }
 
-/// The `Petition` or `Pledge` schema of `openapi.yaml`.
-pub fn campaign_json(campaign: &Campaign, tally: Tally, now: Timestamp) -> Value {
-    let open = campaign.open_at(now);
-    match Kind::parse(&campaign.kind) {
-        Some(Kind::Pledge) => {
-            let threshold = campaign.threshold.unwrap_or(u64::MAX);
-            let status = if tally.count >= threshold {
-                "succeeded"
-            } else if open {
-                "open"
-            } else {
-                "failed"
-            };
-            json!({
-                "slug": campaign.slug, "title": campaign.title, "body": campaign.body,
-                "threshold": campaign.threshold, "deadline": campaign.deadline, "currency": campaign.currency,
-                "suggested_amount": campaign.suggested_amount, "signup_count": tally.count,
-                "amount_total": tally.amount, "status": status, "open": open,
-                "petition": campaign.petition, "post": campaign.post, "created_at": campaign.created_at,
-            })
+/// What the public reads of a campaign: the `Petition` or `Pledge` schema of
+/// `openapi.yaml`. Views are the only shapes public answers take, so what they may show
+/// is a property of their types.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum CampaignView<'a> {
+    Petition {
+        slug: &'a str,
+        title: &'a str,
+        body: &'a str,
+        target: &'a str,
+        goal: u64,
+        signature_count: u64,
+        closes_at: Option<&'a str>,
+        open: bool,
+        post: Option<&'a str>,
+        created_at: &'a str,
+    },
+    Pledge {
+        slug: &'a str,
+        title: &'a str,
+        body: &'a str,
+        threshold: u64,
+        deadline: &'a str,
+        currency: &'a str,
+        suggested_amount: Option<u64>,
+        signup_count: u64,
+        amount_total: u64,
+        status: PledgeStatus,
+        open: bool,
+        petition: Option<&'a str>,
+        post: Option<&'a str>,
+        created_at: &'a str,
+    },
+}
+
+/// A pledge succeeds as soon as its confirmed signups reach the threshold, and fails
+/// when its deadline passes short of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PledgeStatus {
+    Open,
+    Succeeded,
+    Failed,
+}
+
+impl<'a> CampaignView<'a> {
+    pub fn new(campaign: &'a Campaign, tally: Tally, now: Timestamp) -> Self {
+        let open = campaign.open_at(now);
+        let (slug, title, body) = (campaign.slug.as_str(), campaign.title.as_str(), campaign.body.as_str());
+        let (post, created_at) = (campaign.post.as_deref(), campaign.created_at.as_str());
+        match &campaign.terms {
+            Terms::Petition { target, goal, closes_at } => Self::Petition {
+                slug,
+                title,
+                body,
+                target,
+                goal: *goal,
+                signature_count: tally.count,
+                closes_at: closes_at.as_deref(),
+                open,
+                post,
+                created_at,
+            },
+            Terms::Pledge { threshold, deadline, currency, suggested_amount, petition } => Self::Pledge {
+                slug,
+                title,
+                body,
+                threshold: *threshold,
+                deadline,
+                currency,
+                suggested_amount: *suggested_amount,
+                signup_count: tally.count,
+                amount_total: tally.amount,
+                status: match (tally.count >= *threshold, open) {
+                    (true, _) => PledgeStatus::Succeeded,
+                    (false, true) => PledgeStatus::Open,
+                    (false, false) => PledgeStatus::Failed,
+                },
+                open,
+                petition: petition.as_deref(),
+                post,
+                created_at,
+            },
         }
-        _ => json!({
-            "slug": campaign.slug, "title": campaign.title, "body": campaign.body, "target": campaign.target,
-            "goal": campaign.goal, "signature_count": tally.count, "closes_at": campaign.closes_at, "open": open,
-            "post": campaign.post, "created_at": campaign.created_at,
-        }),
+    }
+}
+
+/// The public view of a campaign as JSON.
+pub fn campaign_json(campaign: &Campaign, tally: Tally, now: Timestamp) -> Value {
+    serde_json::to_value(CampaignView::new(campaign, tally, now)).expect("a view serialises")
+}
+
+/// One public signer: a name and what they chose to show, never an address.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum SignerView<'a> {
+    Petition { name: &'a str, country: Option<&'a str>, comment: Option<&'a str>, signed_at: &'a str },
+    Pledge { name: &'a str, amount: Option<u64>, signed_at: &'a str },
+}
+
+impl<'a> SignerView<'a> {
+    pub fn new(kind: Kind, signup: &'a Signup) -> Self {
+        let d = &signup.details;
+        match kind {
+            Kind::Petition => Self::Petition {
+                name: &d.name,
+                country: d.country.as_deref(),
+                comment: d.comment.as_deref(),
+                signed_at: &signup.confirmed_at,
+            },
+            Kind::Pledge => Self::Pledge { name: &d.name, amount: d.amount, signed_at: &signup.confirmed_at },
+        }
     }
 }
 
@@ -152,18 +241,7 @@ pub async fn signers(app: &App, req: &Request, kind: Kind) -> Result<Response<Bo
     let page = Page::from_request(req)?;
     app.store.campaign_only(kind, &slug).await?.ok_or_else(|| not_found(kind, &slug))?;
     let (signers, next_cursor) = app.store.public_signers(kind, &slug, &page).await?;
-    let items: Vec<Value> = signers
-        .iter()
-        .map(|s| {
-            let d = &s.details;
-            match kind {
-                Kind::Petition => {
-                    json!({"name": d.name, "country": d.country, "comment": d.comment, "signed_at": s.confirmed_at})
-                }
-                Kind::Pledge => json!({"name": d.name, "amount": d.amount, "signed_at": s.confirmed_at}),
-            }
-        })
-        .collect();
+    let items: Vec<SignerView> = signers.iter().map(|s| SignerView::new(kind, s)).collect();
     Ok(json(StatusCode::OK, &json!({ "items": items, "next_cursor": next_cursor })))
 }
 

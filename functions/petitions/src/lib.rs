@@ -8,6 +8,7 @@ use shared::auth::require_admin;
 use shared::campaign::{Kind, NewPetition};
 use shared::http::{MAX_BODY, finish, json, json_object, route_key, unknown_route};
 use shared::signups::{self, campaign_json};
+use shared::store::campaigns::Terms;
 use shared::store::{Campaign, Tally};
 use shared::{ApiError, App, time};
 
@@ -38,11 +39,8 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_admin(&app.config, req)?;
     let new = NewPetition::from_json(json_object(req, MAX_BODY)?)?;
     let now = app.clock.now();
-    let mut campaign = Campaign::new(PETITION, &new.slug, new.title, new.body, now);
-    campaign.target = Some(new.target);
-    campaign.goal = Some(new.goal);
-    campaign.closes_at = new.closes_at.map(time::format);
-    campaign.post = new.post.map(|p| p.to_string());
+    let terms = Terms::Petition { target: new.target, goal: new.goal, closes_at: new.closes_at.map(time::format) };
+    let campaign = Campaign::new(&new.slug, new.title, new.body, new.post.as_ref(), terms, now);
     app.store.create_campaign(&campaign).await?;
     Ok(json(StatusCode::CREATED, &campaign_json(&campaign, Tally::default(), now)))
 }
@@ -67,7 +65,11 @@ async fn count(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         None => {
             let (campaign, tally) = signups::load(app, PETITION, &slug).await?;
             let open = campaign.open_at(app.clock.now());
-            let body = json!({ "signature_count": tally.count, "goal": campaign.goal, "open": open });
+            let goal = match &campaign.terms {
+                Terms::Petition { goal, .. } => *goal,
+                Terms::Pledge { .. } => return Err(ApiError::Internal("a petition's key holds a pledge".into())),
+            };
+            let body = json!({ "signature_count": tally.count, "goal": goal, "open": open });
             COUNTS.put(key, body.clone(), app.config.count_cache);
             body
         }

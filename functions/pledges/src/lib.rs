@@ -7,6 +7,7 @@ use shared::auth::require_admin;
 use shared::campaign::{Kind, NewPledge};
 use shared::http::{MAX_BODY, finish, json, json_object, route_key, unknown_route};
 use shared::signups::{self, campaign_json};
+use shared::store::campaigns::Terms;
 use shared::store::{Campaign, Tally};
 use shared::{ApiError, App, time};
 
@@ -33,13 +34,14 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_admin(&app.config, req)?;
     let new = NewPledge::from_json(json_object(req, MAX_BODY)?)?;
     let now = app.clock.now();
-    let mut campaign = Campaign::new(PLEDGE, &new.slug, new.title, new.body, now);
-    campaign.threshold = Some(new.threshold);
-    campaign.deadline = Some(time::format(new.deadline));
-    campaign.currency = Some(new.currency);
-    campaign.suggested_amount = new.suggested_amount;
-    campaign.petition = new.petition.map(|p| p.to_string());
-    campaign.post = new.post.map(|p| p.to_string());
+    let terms = Terms::Pledge {
+        threshold: new.threshold,
+        deadline: time::format(new.deadline),
+        currency: new.currency,
+        suggested_amount: new.suggested_amount,
+        petition: new.petition.map(|p| p.to_string()),
+    };
+    let campaign = Campaign::new(&new.slug, new.title, new.body, new.post.as_ref(), terms, now);
     app.store.create_campaign(&campaign).await?;
     Ok(json(StatusCode::CREATED, &campaign_json(&campaign, Tally::default(), now)))
 }

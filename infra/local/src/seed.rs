@@ -187,38 +187,42 @@ pub async fn seed_campaigns(app: &App) -> Result<(), ApiError> {
     use shared::campaign::{Kind, SignupDetails, address_key, signer_key};
     use shared::comment::Email;
     use shared::config::sha256_hex;
+    use shared::store::campaigns::Terms;
     use shared::store::{Campaign, MailCaps, SignupRequest};
     let now = time::now();
     let petition_slug = Slug::parse(PETITION).expect("valid");
-    let mut petition = Campaign::new(
-        Kind::Petition,
+    let recent = Slug::parse(RECENT).expect("valid");
+    let petition = Campaign::new(
         &petition_slug,
         "Do not send the refugees back".into(),
         "About 300 North Koreans are held in Chinese detention and face being returned. We ask the ministry to \
 raise their cases with China and to offer them safe passage."
             .into(),
+        Some(&recent),
+        Terms::Petition {
+            target: "The Ministry of Foreign Affairs".into(),
+            goal: 10_000,
+            closes_at: Some(time::format(now + ::time::Duration::days(90))),
+        },
         now,
     );
-    petition.target = Some("The Ministry of Foreign Affairs".into());
-    petition.goal = Some(10_000);
-    petition.closes_at = Some(time::format(now + ::time::Duration::days(90)));
-    petition.post = Some(RECENT.into());
     let pledge_slug = Slug::parse(PLEDGE).expect("valid");
-    let mut pledge = Campaign::new(
-        Kind::Pledge,
+    let pledge = Campaign::new(
         &pledge_slug,
         "I will give $3 to the refugee fund if 1,000 others will".into(),
         "Paying for safe passage costs about $16,000 a person. If a thousand of us give $3 each, we cover most of \
 one family's way out."
             .into(),
+        Some(&recent),
+        Terms::Pledge {
+            threshold: 1_000,
+            deadline: time::format(now + ::time::Duration::days(60)),
+            currency: "USD".into(),
+            suggested_amount: Some(3),
+            petition: Some(PETITION.into()),
+        },
         now,
     );
-    pledge.threshold = Some(1_000);
-    pledge.deadline = Some(time::format(now + ::time::Duration::days(60)));
-    pledge.currency = Some("USD".into());
-    pledge.suggested_amount = Some(3);
-    pledge.petition = Some(PETITION.into());
-    pledge.post = Some(RECENT.into());
     for (campaign, kind, slug) in [(&petition, Kind::Petition, &petition_slug), (&pledge, Kind::Pledge, &pledge_slug)] {
         match app.store.create_campaign(campaign).await {
             Ok(()) => {}

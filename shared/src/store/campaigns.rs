@@ -37,54 +37,76 @@ pub const PENDING_SECS: i64 = 7 * 24 * 3600;
 pub const RESEND_SECS: i64 = 3600;
 const DAY_SECS: i64 = 24 * 3600;
 
-/// A petition or pledge as stored; the fields of the other kind are `None`.
+/// A petition or pledge as stored: what both have, and the terms of its kind.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Campaign {
     #[serde(rename = "PK")]
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    pub kind: String,
     pub slug: String,
     pub title: String,
     pub body: String,
-    pub target: Option<String>,
-    pub goal: Option<u64>,
-    pub closes_at: Option<String>,
-    pub threshold: Option<u64>,
-    pub deadline: Option<String>,
-    pub currency: Option<String>,
-    pub suggested_amount: Option<u64>,
-    pub petition: Option<String>,
     pub post: Option<String>,
     pub created_at: String,
+    /// Stored flat beside the rest, with `kind` naming the variant.
+    #[serde(flatten)]
+    pub terms: Terms,
+}
+
+/// What a petition asks of whom, or what a pledge promises on which condition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Terms {
+    Petition {
+        target: String,
+        goal: u64,
+        closes_at: Option<String>,
+    },
+    /// "I will give `suggested_amount` if `threshold` others will, by `deadline`."
+    Pledge {
+        threshold: u64,
+        deadline: String,
+        currency: String,
+        suggested_amount: Option<u64>,
+        petition: Option<String>,
+    },
+}
+
+impl Terms {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::Petition { .. } => Kind::Petition,
+            Self::Pledge { .. } => Kind::Pledge,
+        }
+    }
 }
 
 impl Campaign {
-    pub fn new(kind: Kind, slug: &Slug, title: String, body: String, now: Timestamp) -> Self {
+    pub fn new(slug: &Slug, title: String, body: String, post: Option<&Slug>, terms: Terms, now: Timestamp) -> Self {
         Self {
-            pk: campaign_pk(kind, slug),
+            pk: campaign_pk(terms.kind(), slug),
             sk: META.into(),
-            kind: kind.as_str().into(),
             slug: slug.to_string(),
             title,
             body,
-            target: None,
-            goal: None,
-            closes_at: None,
-            threshold: None,
-            deadline: None,
-            currency: None,
-            suggested_amount: None,
-            petition: None,
-            post: None,
+            post: post.map(ToString::to_string),
             created_at: t::format(now),
+            terms,
         }
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.terms.kind()
     }
 
     /// When signups stop: a petition's `closes_at`, a pledge's `deadline`.
     pub fn ends_at(&self) -> Option<Timestamp> {
-        self.closes_at.as_deref().or(self.deadline.as_deref()).and_then(|at| t::parse(at).ok())
+        let at = match &self.terms {
+            Terms::Petition { closes_at, .. } => closes_at.as_deref(),
+            Terms::Pledge { deadline, .. } => Some(deadline.as_str()),
+        };
+        at.and_then(|at| t::parse(at).ok())
     }
 
     pub fn open_at(&self, now: Timestamp) -> bool {
@@ -205,7 +227,11 @@ impl Store {
             .set_item(Some(to_item(campaign)))
             .condition_expression("attribute_not_exists(PK)")
             .build();
-        let taken = ApiError::Conflict(format!("a {} with the slug '{}' already exists", campaign.kind, campaign.slug));
+        let taken = ApiError::Conflict(format!(
+            "a {} with the slug '{}' already exists",
+            campaign.kind().as_str(),
+            campaign.slug
+        ));
         self.transact(vec![TransactWriteItem::builder().put(build(put)).build()], taken).await
     }
 

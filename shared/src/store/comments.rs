@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::keys::{
     self, HIDDEN_COMMENT as HIDDEN, META, PENDING, POST_SEQUENCE as SEQUENCE, PUBLIC_COMMENT as PUBLIC, post as pk,
@@ -86,23 +86,23 @@ pub struct Comment {
 }
 
 impl Comment {
-    /// The `Comment` schema of `openapi.yaml`: never an email or its hash, never a token hash.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "post": self.post,
-            "parent_id": self.parent_id,
-            "depth": self.depth,
-            "number": self.number,
-            "author": self.author,
-            "website": self.website,
-            "body_html": self.body_html,
-            "created_at": self.created_at,
-            "edited_at": self.edited_at,
-            "deleted": self.deleted,
-            "is_post_author": self.is_post_author,
-            "status": self.status,
-        })
+    /// What anyone may read of the comment: the `Comment` schema of `openapi.yaml`.
+    pub fn view(&self) -> CommentView<'_> {
+        CommentView {
+            id: &self.id,
+            post: &self.post,
+            parent_id: self.parent_id.as_deref(),
+            depth: self.depth,
+            number: self.number,
+            author: &self.author,
+            website: self.website.as_deref(),
+            body_html: &self.body_html,
+            created_at: &self.created_at,
+            edited_at: self.edited_at.as_deref(),
+            deleted: self.deleted,
+            is_post_author: self.is_post_author,
+            status: self.status,
+        }
     }
 
     /// Whether the commenter may still edit or delete it.
@@ -141,6 +141,25 @@ impl Comment {
         }
         format!("{prefix}{}", self.sk.get(PUBLIC.len()..).unwrap_or_default())
     }
+}
+
+/// A comment as the public reads it. It has no field for an address, a hash or a
+/// token, so no answer built from it can show one.
+#[derive(Debug, Serialize)]
+pub struct CommentView<'a> {
+    pub id: &'a str,
+    pub post: &'a str,
+    pub parent_id: Option<&'a str>,
+    pub depth: u32,
+    pub number: Option<u64>,
+    pub author: &'a str,
+    pub website: Option<&'a str>,
+    pub body_html: &'a str,
+    pub created_at: &'a str,
+    pub edited_at: Option<&'a str>,
+    pub deleted: bool,
+    pub is_post_author: bool,
+    pub status: CommentStatus,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -717,7 +736,7 @@ pub(super) fn render_stored(item: &HashMap<String, AttributeValue>, now: Timesta
         let _ = comment.sk_for(status);
     }
     comment.parent_sk()?;
-    Ok(comment.to_json())
+    Ok(serde_json::to_value(comment.view()).expect("a view serialises"))
 }
 
 fn to_value(status: CommentStatus) -> AttributeValue {

@@ -430,7 +430,8 @@ pub(super) fn render_stored(
     item: &HashMap<String, AttributeValue>,
     now: Timestamp,
 ) -> Result<serde_json::Value, ApiError> {
-    Ok(from_item::<MetaItem>(item)?.into_post(String::new())?.to_json(now, false))
+    let post = from_item::<MetaItem>(item)?.into_post(String::new())?;
+    Ok(serde_json::to_value(post.view(now, false)).expect("a view serialises"))
 }
 
 fn not_found(slug: &Slug) -> ApiError {

@@ -8,7 +8,7 @@ use shared::auth::require_admin;
 use shared::comment::{Email, commenter_email_hash};
 use shared::http::{MAX_BODY, Page, json, json_object, query_param};
 use shared::input::{Fields, required};
-use shared::store::CommentStatus;
+use shared::store::{Comment, CommentStatus};
 use shared::{ApiError, App};
 
 pub enum Action {
@@ -24,7 +24,7 @@ pub async fn queue(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
     }
     let page = Page::from_request(req)?;
     let (comments, next_cursor) = app.store.pending_comments(&page).await?;
-    let items: Vec<_> = comments.iter().map(|c| c.to_json()).collect();
+    let items: Vec<_> = comments.iter().map(Comment::view).collect();
     Ok(json(StatusCode::OK, &json!({ "items": items, "next_cursor": next_cursor })))
 }
 
@@ -51,5 +51,5 @@ pub async fn moderate(app: &App, req: &Request, action: Action) -> Result<Respon
         }
     }
     let comment = super::comment(app, req, None).await?;
-    Ok(json(StatusCode::OK, &comment.to_json()))
+    Ok(json(StatusCode::OK, &comment.view()))
 }

@@ -59,5 +59,5 @@ pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError
         )
         .await?;
     let code = if status == CommentStatus::Pending { StatusCode::ACCEPTED } else { StatusCode::CREATED };
-    Ok(json(code, &json!({ "comment": comment.to_json(), "edit_token": edit_token })))
+    Ok(json(code, &json!({ "comment": comment.view(), "edit_token": edit_token })))
 }

@@ -37,7 +37,7 @@ pub async fn edit(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
     let edit = CommentEdit { body_html: markdown::render(&body), body, status, limits, now };
     let edited = app.store.edit_comment(&comment, edit).await?;
     let code = if edited.status == CommentStatus::Approved { StatusCode::OK } else { StatusCode::ACCEPTED };
-    Ok(json(code, &edited.to_json()))
+    Ok(json(code, &edited.view()))
 }
 
 pub async fn delete(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {

@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use shared::http::{Page, query_param};
-use shared::store::ThreadSort;
+use shared::store::{Comment, ThreadSort};
 use shared::{ApiError, App, time};
 
 use crate::thread_cache::{CachedPage, PageKey, ThreadCache};
@@ -48,7 +48,7 @@ pub async fn list(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         None => {
             // Read consistently, so the page is at least as new as the version above.
             let (comments, next_cursor) = app.store.thread(&slug, &page, sort, true).await?;
-            let items: Vec<_> = comments.iter().map(|c| c.to_json()).collect();
+            let items: Vec<_> = comments.iter().map(Comment::view).collect();
             let items = serde_json::value::to_raw_value(&items).expect("comments serialise");
             let thread = Arc::new(CachedPage { items, next_cursor });
             if let Some(version) = version {

@@ -15,6 +15,6 @@ pub async fn related(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
     let post = app.store.get_post(&slug).await?.ok_or_else(|| ApiError::NotFound(format!("no post named '{slug}'")))?;
     let related = app.store.related_posts(&post, limit as usize).await?;
     let now = app.clock.now();
-    let items: Vec<_> = related.iter().map(|post| post.to_json(now, false)).collect();
+    let items: Vec<_> = related.iter().map(|post| post.view(now, false)).collect();
     Ok(json(StatusCode::OK, &json!({ "items": items })))
 }
