@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 
 use lambda_http::http::StatusCode;
+
+use crate::store::{Check, Missing, StoreError};
 use serde_json::json;
 
 /// Per-field validation messages, in field order.
@@ -132,6 +134,51 @@ impl ApiError {
     }
 }
 
+/// The one place the store's errors become HTTP answers.
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(Missing::Post(slug)) => Self::NotFound(format!("no post named '{slug}'")),
+            StoreError::NotFound(Missing::Comment(id)) => Self::NotFound(format!("no comment '{id}'")),
+            StoreError::NotFound(Missing::Link) => Self::NotFound("this link is unknown or has expired".into()),
+            StoreError::Conflict(check) => Self::from(check),
+            StoreError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            StoreError::TooDeep { max } => Self::validation("parent_id", format!("replies nest at most {max} deep")),
+            StoreError::BadCursor => Self::BadRequest("unknown cursor".into()),
+            StoreError::Unavailable(source) => Self::Unavailable(source),
+            StoreError::Corrupt(what) => Self::Internal(format!("stored item does not parse: {what}").into()),
+            StoreError::Internal(source) => Self::Internal(source),
+        }
+    }
+}
+
+impl From<Check> for ApiError {
+    fn from(check: Check) -> Self {
+        let conflict = |message: &str| Self::Conflict(message.into());
+        match check {
+            Check::SlugFree => conflict("something with this slug already exists; choose another slug"),
+            Check::PostUnchanged => conflict("the post changed meanwhile; reload it and try again"),
+            Check::PostLive => Self::NotFound("no such post".into()),
+            Check::ParentShown => Self::validation("parent_id", "no such comment on this post"),
+            Check::RateWindow => Self::RateLimited { retry_after_secs: 60 },
+            Check::NotARepeat => conflict("this comment was just posted; it is not posted twice"),
+            Check::CommentUnchanged => conflict("the comment was changed or moderated meanwhile; reload and try again"),
+            Check::CommentEditable => Self::Conflict(format!(
+                "comments can be changed for {} minutes after posting",
+                crate::comment::EDIT_WINDOW_SECS / 60
+            )),
+            Check::CommentThere => Self::NotFound("no such comment".into()),
+            Check::RepliesUnchanged => conflict("the comment's thread changed meanwhile; try again"),
+            Check::SignupAbsent | Check::SignupThere => conflict("the signup changed meanwhile; try the link again"),
+            Check::TokenThere => Self::NotFound("this link is unknown or has expired".into()),
+            // Never a client's doing: these are decided inside the store.
+            Check::Fresh | Check::MailGate | Check::AddressCap | Check::DayCap => {
+                Self::Internal(format!("an unexpected check failed: {check:?}").into())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +198,27 @@ mod tests {
         let err = ApiError::CommentsClosed { days: 60 };
         assert_eq!(err.status(), StatusCode::FORBIDDEN);
         assert_eq!(err.body()["error"]["message"], "Comments are not available on posts older than 60 days.");
+    }
+
+    #[test]
+    fn store_errors_map_to_their_answers() {
+        let cases = [
+            (StoreError::NotFound(Missing::Post("a".into())), StatusCode::NOT_FOUND),
+            (StoreError::Conflict(Check::SlugFree), StatusCode::CONFLICT),
+            (StoreError::Conflict(Check::ParentShown), StatusCode::UNPROCESSABLE_ENTITY),
+            (StoreError::Conflict(Check::CommentEditable), StatusCode::CONFLICT),
+            (StoreError::RateLimited { retry_after_secs: 7 }, StatusCode::TOO_MANY_REQUESTS),
+            (StoreError::BadCursor, StatusCode::BAD_REQUEST),
+            (StoreError::Unavailable("timeout".into()), StatusCode::SERVICE_UNAVAILABLE),
+            (StoreError::Corrupt("x".into()), StatusCode::INTERNAL_SERVER_ERROR),
+            (StoreError::Conflict(Check::MailGate), StatusCode::INTERNAL_SERVER_ERROR),
+        ];
+        for (err, status) in cases {
+            let what = format!("{err:?}");
+            assert_eq!(ApiError::from(err).status(), status, "{what}");
+        }
+        let body = ApiError::from(StoreError::Conflict(Check::CommentEditable)).body();
+        assert!(body["error"]["message"].as_str().unwrap().contains("15 minutes"));
     }
 
     #[test]

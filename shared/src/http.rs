@@ -54,12 +54,8 @@ pub fn json_object(req: &Request, limit: usize) -> Result<Map<String, Value>, Ap
     }
 }
 
-/// `?limit=` and `?cursor=` of a list route.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page {
-    pub limit: u32,
-    pub cursor: Option<String>,
-}
+/// `?limit=` and `?cursor=` of a list route, read into the store's page request.
+pub use crate::store::Page;
 
 impl Page {
     pub const DEFAULT_LIMIT: u32 = 50;

@@ -49,6 +49,34 @@ impl App {
     }
 }
 
+/// Decodes `item` as every kind of stored item and renders each as the API would show
+/// it: the whole read path, for the property tests and the fuzz target, which feed it
+/// arbitrary items. An item that does not decode is an error, never a panic.
+pub fn render_stored(
+    item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+    now: time::Timestamp,
+) -> Vec<Result<serde_json::Value, store::StoreError>> {
+    store::decode_stored(item, now)
+        .into_iter()
+        .map(|decoded| {
+            decoded.map(|stored| match stored {
+                store::Stored::Post(post) => json(&post.view(now, false)),
+                store::Stored::Comment(comment) => json(&comment.view()),
+                store::Stored::Campaign(campaign) => {
+                    let all = store::Tally { count: u64::MAX, amount: u64::MAX };
+                    signups::campaign_json(&campaign, all, now)
+                }
+                store::Stored::Signup(signup) => serde_json::Value::String(signups::csv_row(&signup)),
+                store::Stored::Token(token) => serde_json::Value::String(signups::confirm_page_html(&token, None)),
+            })
+        })
+        .collect()
+}
+
+fn json(view: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(view).expect("a view serialises")
+}
+
 /// JSON logs for CloudWatch; `RUST_LOG` picks the level (`error`, `warn`, `info`,
 /// `debug`, `trace`; default `info`). A level, not per-module directives: the filter
 /// language would bring a regex engine into every binary.

@@ -320,7 +320,7 @@ fn token(req: &Request) -> Result<String, ApiError> {
 }
 
 async fn signup_token(app: &App, req: &Request) -> Result<SignupToken, ApiError> {
-    app.store.signup_token(&token(req)?, app.clock.now()).await
+    Ok(app.store.signup_token(&token(req)?, app.clock.now()).await?)
 }
 
 /// `GET /confirm/{token}`: the page that shows what the signup will say, to confirm

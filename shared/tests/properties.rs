@@ -118,13 +118,13 @@ proptest! {
     #[test]
     fn no_stored_item_panics_a_reader(item in stored_item()) {
         // Whatever a table holds, reading it answers a value or an error, never a panic.
-        let _ = shared::store::render_stored(&item, shared::time::now());
+        let _ = shared::render_stored(&item, shared::time::now());
     }
 
     #[test]
     fn well_formed_items_render(kind in 0..WELL_FORMED.len()) {
         let item = stored_item_unchanged(kind);
-        let rendered = shared::store::render_stored(&item, shared::time::now());
+        let rendered = shared::render_stored(&item, shared::time::now());
         prop_assert!(rendered.iter().any(Result::is_ok), "{:?}", rendered);
     }
 

@@ -3,7 +3,8 @@
 //! subjects so that "related posts" has something to choose between.
 
 use shared::post::{PostFields, Slug, Tag};
-use shared::{ApiError, App, time};
+use shared::store::{Check, StoreError};
+use shared::{App, time};
 
 const RECENT: &str = "families-still-held-at-the-border";
 const PETITION: &str = "stop-the-repatriations";
@@ -61,7 +62,7 @@ songpyeon. Here is what to expect if you are invited.",
 
 /// Seeds the demo posts; posts that already exist are left as they are, so seeding twice
 /// is harmless.
-pub async fn seed(app: &App) -> Result<usize, ApiError> {
+pub async fn seed(app: &App) -> Result<usize, StoreError> {
     let now = time::now();
     let mut created = 0;
     for demo in POSTS {
@@ -82,7 +83,7 @@ pub async fn seed(app: &App) -> Result<usize, ApiError> {
         let slug = Slug::parse(demo.slug).expect("demo slugs are valid");
         match app.store.create_post(slug, fields, now).await {
             Ok(_) => created += 1,
-            Err(ApiError::Conflict(_)) => {}
+            Err(StoreError::Conflict(Check::SlugFree)) => {}
             Err(err) => return Err(err),
         }
     }
@@ -128,7 +129,7 @@ const RECENT_THREAD: &[DemoComment] = &[
 ];
 
 /// Seeds the demo threads (only onto posts that have none yet).
-pub async fn seed_comments(app: &App) -> Result<usize, ApiError> {
+pub async fn seed_comments(app: &App) -> Result<usize, StoreError> {
     use shared::comment::CommentId;
     use shared::store::{CommentStatus, NewCommentContext};
     let mut written = 0;
@@ -183,7 +184,7 @@ const SIGNERS: &[(&str, &str, Option<&str>, bool)] = &[
 
 /// The petition to the ministry and the "$3 if 1,000 others will" pledge, with a few
 /// confirmed signers; skipped when they exist.
-pub async fn seed_campaigns(app: &App) -> Result<(), ApiError> {
+pub async fn seed_campaigns(app: &App) -> Result<(), StoreError> {
     use shared::campaign::{Kind, SignupDetails, address_key, signer_key};
     use shared::comment::Email;
     use shared::config::sha256_hex;
@@ -226,7 +227,7 @@ one family's way out."
     for (campaign, kind, slug) in [(&petition, Kind::Petition, &petition_slug), (&pledge, Kind::Pledge, &pledge_slug)] {
         match app.store.create_campaign(campaign).await {
             Ok(()) => {}
-            Err(ApiError::Conflict(_)) => continue,
+            Err(StoreError::Conflict(Check::SlugFree)) => continue,
             Err(err) => return Err(err),
         }
         for (name, email, country, public) in SIGNERS {

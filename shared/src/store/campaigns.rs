@@ -18,11 +18,12 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
+use super::Page;
 use super::keys::{self, COUNTER, META};
-use super::{Cursor, Store, Transaction, build, from_item, key, n, s, sdk_error, to_item};
+use super::{
+    Check, Cursor, Missing, Store, StoreError, Stored, Tx, TxError, build, from_item, key, n, s, sdk_error, to_item,
+};
 use crate::campaign::{CONSENT_TEXT, CONSENT_VERSION, Kind, SignupDetails};
-use crate::error::ApiError;
-use crate::http::Page;
 use crate::post::Slug;
 use crate::time::{self as t, Timestamp};
 
@@ -221,28 +222,24 @@ pub fn shard_of(signer: &str) -> u32 {
 }
 
 impl Store {
-    pub async fn create_campaign(&self, campaign: &Campaign) -> Result<(), ApiError> {
+    pub async fn create_campaign(&self, campaign: &Campaign) -> Result<(), StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(campaign)))
             .condition_expression("attribute_not_exists(PK)")
             .build();
-        let taken = ApiError::Conflict(format!(
-            "a {} with the slug '{}' already exists",
-            campaign.kind().as_str(),
-            campaign.slug
-        ));
-        self.transact(vec![TransactWriteItem::builder().put(build(put)).build()], taken).await
+        self.transact(Tx::first_checked(Check::SlugFree, vec![TransactWriteItem::builder().put(build(put)).build()]))
+            .await
     }
 
     /// A campaign without its tally: one `GetItem`, for the writes that need no count.
-    pub async fn campaign_only(&self, kind: Kind, slug: &Slug) -> Result<Option<Campaign>, ApiError> {
+    pub async fn campaign_only(&self, kind: Kind, slug: &Slug) -> Result<Option<Campaign>, StoreError> {
         let output = self.get_by_key(&campaign_pk(kind, slug), META, false).await?;
         output.item().map(from_item).transpose()
     }
 
     /// A campaign with its tally: the campaign and every shard counter in one `BatchGetItem`.
-    pub async fn campaign(&self, kind: Kind, slug: &Slug) -> Result<Option<(Campaign, Tally)>, ApiError> {
+    pub async fn campaign(&self, kind: Kind, slug: &Slug) -> Result<Option<(Campaign, Tally)>, StoreError> {
         let mut keys = vec![key(&campaign_pk(kind, slug), META)];
         keys.extend((0..SHARDS).map(|shard| key(&shard_pk(kind, slug, shard), COUNTER)));
         let mut campaign = None;
@@ -266,7 +263,7 @@ impl Store {
     /// address's daily cap (over every campaign) nor the deployment's is reached. The
     /// same one transaction runs whatever the address's standing, and a refused one
     /// writes nothing: the caller answers alike either way.
-    pub async fn request_signup(&self, request: SignupRequest<'_>) -> Result<bool, ApiError> {
+    pub async fn request_signup(&self, request: SignupRequest<'_>) -> Result<bool, StoreError> {
         let SignupRequest { kind, slug, signer, address, email, requested, token_hash, caps, now } = request;
         let shard = shard_of(signer);
         let partition = shard_pk(kind, slug, shard);
@@ -304,18 +301,17 @@ impl Store {
             ("SK".to_owned(), s(token_ref_sk(signer, token_hash))),
             ("expires_at".to_owned(), n(expires_at)),
         ]);
-        let items = vec![
-            TransactWriteItem::builder().put(build(gate)).build(),
-            self.daily_count(&keys::mail_to(address, day), caps.per_address, day),
-            self.daily_count(&keys::mail_day(day, shard), per_shard, day),
-            self.put_fresh(to_item(&token)),
-            self.put_fresh(token_ref),
-        ];
-        // Item 3 is the new token, a put of a fresh random hash.
-        match self.transact_resolving(items, Some(3)).await {
+        let mut tx = Tx::new();
+        tx.check(Check::MailGate, TransactWriteItem::builder().put(build(gate)).build())
+            .check(Check::AddressCap, self.daily_count(&keys::mail_to(address, day), caps.per_address, day))
+            .check(Check::DayCap, self.daily_count(&keys::mail_day(day, shard), per_shard, day))
+            .own(self.put_fresh(to_item(&token)))
+            .check(Check::Fresh, self.put_fresh(token_ref));
+        match self.run(tx).await {
             Ok(()) => Ok(true),
-            Err(Transaction::ConditionFailed(_)) => Ok(false),
-            Err(Transaction::Failed(err)) => Err(err),
+            // Mailed within the hour, or over a cap: nothing written, and no mail.
+            Err(TxError::Checks(_)) => Ok(false),
+            Err(TxError::Store(err)) => Err(err),
         }
     }
 
@@ -345,8 +341,8 @@ impl Store {
 
     /// The signup request behind a link, unless the link is unknown, or expired without
     /// having confirmed anything (TTL deletes late).
-    pub async fn signup_token(&self, token_hash: &str, now: Timestamp) -> Result<SignupToken, ApiError> {
-        let unknown = || ApiError::NotFound("this link is unknown or has expired".into());
+    pub async fn signup_token(&self, token_hash: &str, now: Timestamp) -> Result<SignupToken, StoreError> {
+        let unknown = || StoreError::NotFound(Missing::Link);
         let output = self.get_by_key(&token_pk(token_hash), META, true).await?;
         let token: TokenItem = output.item().map(from_item).transpose()?.ok_or_else(unknown)?;
         if token.expires_at.is_some_and(|at| at < now.unix_timestamp()) {
@@ -373,16 +369,12 @@ impl Store {
         token: &SignupToken,
         details: SignupDetails,
         now: Timestamp,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), StoreError> {
         if token.confirmed {
             return Ok(());
         }
         let (kind, slug, signer) = (token.kind, &token.slug, &token.token.signer);
-        let email = token
-            .token
-            .email
-            .clone()
-            .ok_or_else(|| ApiError::NotFound("this link is unknown or has expired".into()))?;
+        let email = token.token.email.clone().ok_or(StoreError::NotFound(Missing::Link))?;
         let partition = shard_pk(kind, slug, shard_of(signer));
         let sk = signup_sk(signer);
         let public = details.public;
@@ -422,27 +414,24 @@ impl Store {
             .set_key(Some(key(&partition, &token_ref_sk(signer, &token.token_hash))))
             .update_expression("REMOVE expires_at")
             .build();
-        let items = vec![
-            self.put_fresh(to_item(&signup)),
-            TransactWriteItem::builder().update(build(counter)).build(),
-            TransactWriteItem::builder().update(build(keep_token)).build(),
-            TransactWriteItem::builder().update(build(keep_ref)).build(),
-        ];
-        match self.transact_raw(items).await {
+        let mut tx = Tx::new();
+        tx.check(Check::SignupAbsent, self.put_fresh(to_item(&signup)))
+            .write(TransactWriteItem::builder().update(build(counter)).build())
+            .check(Check::TokenThere, TransactWriteItem::builder().update(build(keep_token)).build())
+            .write(TransactWriteItem::builder().update(build(keep_ref)).build());
+        match self.run(tx).await {
             Ok(()) => Ok(()),
             // Confirmed meanwhile by another request: counted once.
-            Err(Transaction::ConditionFailed(reasons)) if reasons.first().is_some_and(|(failed, _)| *failed) => Ok(()),
-            Err(Transaction::ConditionFailed(_)) => {
-                Err(ApiError::NotFound("this link is unknown or has expired".into()))
-            }
-            Err(Transaction::Failed(err)) => Err(err),
+            Err(TxError::Checks(failed)) if failed.has(Check::SignupAbsent) => Ok(()),
+            Err(TxError::Checks(_)) => Err(StoreError::NotFound(Missing::Link)),
+            Err(TxError::Store(err)) => Err(err),
         }
     }
 
     /// Erases everything the person behind a token has here in this campaign: the
     /// signup (lowering the count if it was counted), every token they were ever sent
     /// with its reference, when they were last mailed, and their address's mail counts.
-    pub async fn erase_signup(&self, token: &SignupToken, now: Timestamp) -> Result<(), ApiError> {
+    pub async fn erase_signup(&self, token: &SignupToken, now: Timestamp) -> Result<(), StoreError> {
         let (kind, slug, signer) = (token.kind, &token.slug, &token.token.signer);
         let partition = shard_pk(kind, slug, shard_of(signer));
         let own_ref = token_ref_sk(signer, &token.token_hash);
@@ -463,7 +452,8 @@ impl Store {
 
         let signup = self.get_by_key(&partition, &signup_sk(signer), true).await?;
         let signup: Option<Signup> = signup.item().map(from_item).transpose()?;
-        let mut items = vec![self.delete(&token_pk(&token.token_hash), META), self.delete(&partition, &own_ref)];
+        let mut tx = Tx::new();
+        tx.write(self.delete(&token_pk(&token.token_hash), META)).write(self.delete(&partition, &own_ref));
         match &signup {
             Some(signup) => {
                 let delete = Delete::builder()
@@ -471,7 +461,7 @@ impl Store {
                     .set_key(Some(key(&partition, &signup.sk)))
                     .condition_expression("attribute_exists(PK)")
                     .build();
-                items.push(TransactWriteItem::builder().delete(build(delete)).build());
+                tx.check(Check::SignupThere, TransactWriteItem::builder().delete(build(delete)).build());
                 let counter = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(key(&partition, COUNTER)))
@@ -480,7 +470,7 @@ impl Store {
                     .expression_attribute_values(":minus_one", n(-1))
                     .expression_attribute_values(":minus_amount", n(format!("-{}", signup.details.amount.unwrap_or(0))))
                     .build();
-                items.push(TransactWriteItem::builder().update(build(counter)).build());
+                tx.write(TransactWriteItem::builder().update(build(counter)).build());
             }
             None => {
                 // Not confirmed: it must not become confirmed while this runs.
@@ -489,19 +479,14 @@ impl Store {
                     .set_key(Some(key(&partition, &signup_sk(signer))))
                     .condition_expression("attribute_not_exists(PK)")
                     .build();
-                items.push(TransactWriteItem::builder().condition_check(build(check)).build());
+                tx.check(Check::SignupAbsent, TransactWriteItem::builder().condition_check(build(check)).build());
             }
         }
-        let raced = ApiError::Conflict("the signup changed meanwhile; try the link again".into());
-        match self.transact_raw(items).await {
-            Ok(()) => Ok(()),
-            Err(Transaction::ConditionFailed(_)) => Err(raced),
-            Err(Transaction::Failed(err)) => Err(err),
-        }
+        self.transact(tx).await
     }
 
     /// The sort keys of every token reference of a signer in its shard.
-    async fn token_refs(&self, partition: &str, signer: &str) -> Result<Vec<String>, ApiError> {
+    async fn token_refs(&self, partition: &str, signer: &str) -> Result<Vec<String>, StoreError> {
         let mut refs = Vec::new();
         let mut start = None;
         loop {
@@ -537,7 +522,7 @@ impl Store {
         kind: Kind,
         slug: &Slug,
         page: &Page,
-    ) -> Result<(Vec<Signup>, Option<String>), ApiError> {
+    ) -> Result<(Vec<Signup>, Option<String>), StoreError> {
         let partition = signers_pk(kind, slug);
         let (items, next) = self.gsi1_page(&partition, page, true).await?;
         let signers = items.iter().map(from_item).collect::<Result<_, _>>()?;
@@ -553,16 +538,15 @@ impl Store {
         slug: &Slug,
         cursor: Option<&str>,
         limit: u32,
-    ) -> Result<(Vec<Signup>, Option<String>), ApiError> {
+    ) -> Result<(Vec<Signup>, Option<String>), StoreError> {
         let list = export_list(kind, slug);
         let (mut shard, mut start) = match cursor {
             None => (0, None),
             Some(raw) => {
                 let key = Cursor::decode(raw, &["PK", "SK"], None, &list, &self.cursor_key)?;
                 let pk = key.get("PK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-                let shard = (0..SHARDS)
-                    .find(|shard| shard_pk(kind, slug, *shard) == pk)
-                    .ok_or_else(|| ApiError::BadRequest("unknown cursor".into()))?;
+                let shard =
+                    (0..SHARDS).find(|shard| shard_pk(kind, slug, *shard) == pk).ok_or(StoreError::BadCursor)?;
                 let at_start = key.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == SHARD_START);
                 (shard, (!at_start).then_some(key))
             }
@@ -615,31 +599,23 @@ fn export_list(kind: Kind, slug: &Slug) -> String {
     format!("export|{}|{slug}", kind.as_str())
 }
 
-/// A stored campaign, signup or token as the API shows it (see [`super::render_stored`]).
-pub(super) fn render_stored(
-    item: &HashMap<String, AttributeValue>,
-    now: Timestamp,
-) -> Result<serde_json::Value, ApiError> {
-    let mut shown = Vec::new();
-    if let Ok(campaign) = from_item::<Campaign>(item) {
+/// A stored campaign, signup or token, decoded as a reader would (see
+/// [`super::decode_stored`]).
+pub(super) fn decode_stored(item: &HashMap<String, AttributeValue>, now: Timestamp) -> Vec<Result<Stored, StoreError>> {
+    let campaign = from_item::<Campaign>(item).map(|campaign| {
         let _ = (campaign.ends_at(), campaign.open_at(now));
-        let all = Tally { count: u64::MAX, amount: u64::MAX };
-        shown.push(crate::signups::campaign_json(&campaign, all, now));
-    }
-    if let Ok(signup) = from_item::<Signup>(item) {
-        shown.push(serde_json::Value::String(crate::signups::csv_row(&signup)));
+        Stored::Campaign(Box::new(campaign))
+    });
+    let signup = from_item::<Signup>(item).map(|signup| {
         let _ = shard_of(&signup.sk);
-    }
+        Stored::Signup(Box::new(signup))
+    });
     let token = from_item::<TokenItem>(item).and_then(|token| {
         let kind = Kind::parse(&token.kind).ok_or_else(|| super::corrupt("token kind"))?;
         let slug = Slug::parse(&token.slug).map_err(super::corrupt)?;
         let requested = token.requested.clone().unwrap_or_default();
-        Ok(SignupToken { kind, slug, requested, confirmed: false, token, token_hash: String::new() })
+        let token = SignupToken { kind, slug, requested, confirmed: false, token, token_hash: String::new() };
+        Ok(Stored::Token(Box::new(token)))
     });
-    match token {
-        Ok(token) => shown.push(serde_json::Value::String(crate::signups::confirm_page_html(&token, None))),
-        Err(err) if shown.is_empty() => return Err(err),
-        Err(_) => {}
-    }
-    Ok(serde_json::Value::Array(shown))
+    vec![campaign, signup, token]
 }

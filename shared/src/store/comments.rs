@@ -18,15 +18,16 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use super::Page;
 use super::keys::{
     self, HIDDEN_COMMENT as HIDDEN, META, PENDING, POST_SEQUENCE as SEQUENCE, PUBLIC_COMMENT as PUBLIC, post as pk,
 };
-use super::{Cursor, Store, Transaction, build, from_item, key, n, s, sdk_error, to_item};
+use super::{
+    Check, Cursor, Missing, Store, StoreError, Tx, TxError, build, from_item, key, n, rate_limited, s, sdk_error,
+    to_item,
+};
 use crate::comment::{CommentId, EDIT_WINDOW_SECS, MAX_DEPTH};
-use crate::error::ApiError;
-use crate::http::Page;
 use crate::post::Slug;
 use crate::time::{self as t, Timestamp};
 
@@ -121,7 +122,7 @@ impl Comment {
     }
 
     /// The sort key of the parent's item (parents are always public), for a reply.
-    fn parent_sk(&self) -> Result<Option<String>, ApiError> {
+    fn parent_sk(&self) -> Result<Option<String>, StoreError> {
         if self.depth == 0 {
             return Ok(None);
         }
@@ -219,11 +220,11 @@ impl Store {
     /// count, and the client's rate window and last body. A top-level comment's number
     /// comes from the post's sequence first ([`Store::next_number`]), so comments racing
     /// on one post never retry for it. A held comment goes under `X#`.
-    pub async fn add_comment(&self, slug: &Slug, new: NewCommentContext) -> Result<Comment, ApiError> {
+    pub async fn add_comment(&self, slug: &Slug, new: NewCommentContext) -> Result<Comment, StoreError> {
         let partition = pk(slug);
         let prefix = if new.status == CommentStatus::Approved { PUBLIC } else { HIDDEN };
-        let mut items = Vec::with_capacity(6);
-        let no_parent = || ApiError::validation("parent_id", "no such comment on this post");
+        let mut tx = Tx::new();
+        let no_parent = || StoreError::Conflict(Check::ParentShown);
         let (sk, depth, number, parent_sk) = match &new.parent_id {
             Some(parent_id) => {
                 let parent = self.pointer(parent_id.as_ref()).await?;
@@ -231,7 +232,7 @@ impl Store {
                 let parent =
                     parent.filter(|p| p.post == slug.as_ref() && p.path.starts_with(PUBLIC)).ok_or_else(no_parent)?;
                 if parent.depth.saturating_add(1) > MAX_DEPTH {
-                    return Err(ApiError::validation("parent_id", format!("replies nest at most {MAX_DEPTH} deep")));
+                    return Err(StoreError::TooDeep { max: MAX_DEPTH });
                 }
                 let path = &parent.path[PUBLIC.len()..];
                 (format!("{prefix}{path}#{}", new.id), parent.depth + 1, None, Some(parent.path))
@@ -256,7 +257,7 @@ impl Store {
             meta.update_expression("SET comment_count = comment_count + :zero")
                 .expression_attribute_values(":zero", n(0))
         };
-        items.push(TransactWriteItem::builder().update(build(meta.build())).build());
+        tx.check(Check::PostLive, TransactWriteItem::builder().update(build(meta.build())).build());
 
         let comment = Comment {
             pk: partition.clone(),
@@ -282,14 +283,17 @@ impl Store {
             edit_token_hash: Some(new.edit_token_hash.clone()),
             reply_count: 0,
         };
-        items.push(self.put_new(to_item(&comment)));
-        items.push(self.put_new(to_item(&Pointer {
-            pk: pointer_pk(new.id.as_ref()),
-            sk: META.into(),
-            post: slug.to_string(),
-            path: sk.clone(),
-            depth,
-        })));
+        tx.own(self.put_new(to_item(&comment)));
+        tx.check(
+            Check::Fresh,
+            self.put_new(to_item(&Pointer {
+                pk: pointer_pk(new.id.as_ref()),
+                sk: META.into(),
+                post: slug.to_string(),
+                path: sk.clone(),
+                depth,
+            })),
+        );
         if let Some(path) = &parent_sk {
             let parent = Update::builder()
                 .table_name(&self.table)
@@ -299,29 +303,18 @@ impl Store {
                 .expression_attribute_values(":zero", n(0))
                 .expression_attribute_values(":one", n(1))
                 .build();
-            items.push(TransactWriteItem::builder().update(build(parent)).build());
+            tx.check(Check::ParentShown, TransactWriteItem::builder().update(build(parent)).build());
         }
-        let client_items = items.len();
         if let Some(limits) = &new.limits {
-            items.extend(self.client_limits(limits, new.now));
+            self.client_limits(&mut tx, limits, new.now);
         }
-        // Item 1 is the comment itself, a put of a fresh id.
-        match self.transact_resolving(items, Some(1)).await {
+        match self.run(tx).await {
             Ok(()) => Ok(comment),
-            Err(Transaction::Failed(err)) => Err(err),
-            Err(Transaction::ConditionFailed(reasons)) => {
-                let failed = |i: usize| reasons.get(i).is_some_and(|(failed, _)| *failed);
-                if let Some(err) = client_limit_failure(&reasons, client_items, new.now) {
-                    return Err(err);
-                }
-                if parent_sk.is_some() && failed(3) {
-                    return Err(no_parent());
-                }
-                if failed(0) {
-                    return Err(ApiError::NotFound(format!("no post named '{slug}'")));
-                }
-                Err(ApiError::Internal("an unexpected condition of a new comment failed".into()))
+            Err(TxError::Checks(failed)) if failed.has(Check::RateWindow) => Err(rate_limited(new.now)),
+            Err(TxError::Checks(failed)) if failed.has(Check::PostLive) => {
+                Err(StoreError::NotFound(Missing::Post(slug.to_string())))
             }
+            Err(err) => Err(err.into()),
         }
     }
 
@@ -330,7 +323,7 @@ impl Store {
     /// number of people commenting at once each get the next number without retrying.
     /// A comment whose write then fails leaves a gap in the numbers, as a deleted one
     /// does.
-    async fn next_number(&self, slug: &Slug) -> Result<u64, ApiError> {
+    async fn next_number(&self, slug: &Slug) -> Result<u64, StoreError> {
         let output = self
             .client
             .update_item()
@@ -348,7 +341,7 @@ impl Store {
             .and_then(|a| a.get("next_number"))
             .and_then(|v| v.as_n().ok())
             .and_then(|v| v.parse().ok())
-            .ok_or_else(|| ApiError::Internal("the sequence answered no number".into()))
+            .ok_or_else(|| StoreError::Internal("the sequence answered no number".into()))
     }
 
     fn put_new(&self, item: HashMap<String, AttributeValue>) -> TransactWriteItem {
@@ -361,7 +354,7 @@ impl Store {
     }
 
     /// The client's rate window (writes this minute) and its last body, both expiring.
-    fn client_limits(&self, limits: &ClientLimits, now: Timestamp) -> [TransactWriteItem; 2] {
+    fn client_limits(&self, tx: &mut Tx, limits: &ClientLimits, now: Timestamp) {
         let last = aws_sdk_dynamodb::types::Put::builder()
             .table_name(&self.table)
             .set_item(Some(HashMap::from([
@@ -375,20 +368,18 @@ impl Store {
             .expression_attribute_values(":now", n(now.unix_timestamp()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None)
             .build();
-        [
-            self.rate_window(&limits.client, limits.writes_per_minute, now),
-            TransactWriteItem::builder().put(build(last)).build(),
-        ]
+        tx.check(Check::RateWindow, self.rate_window(&limits.client, limits.writes_per_minute, now));
+        tx.check(Check::NotARepeat, TransactWriteItem::builder().put(build(last)).build());
     }
 
-    async fn pointer(&self, id: &str) -> Result<Option<Pointer>, ApiError> {
+    async fn pointer(&self, id: &str) -> Result<Option<Pointer>, StoreError> {
         let output = self.get_by_key(&pointer_pk(id), META, true).await?;
         output.item().map(from_item).transpose()
     }
 
     /// A comment by id, wherever it is. The item found must carry that id: a pointer
     /// left behind by anything must never lead to someone else's comment.
-    pub async fn comment(&self, id: &CommentId) -> Result<Option<Comment>, ApiError> {
+    pub async fn comment(&self, id: &CommentId) -> Result<Option<Comment>, StoreError> {
         let Some(pointer) = self.pointer(id.as_ref()).await? else { return Ok(None) };
         let output = self.get_by_key(&keys::post_named(&pointer.post), &pointer.path, true).await?;
         let comment: Option<Comment> = output.item().map(from_item).transpose()?;
@@ -406,7 +397,7 @@ impl Store {
         page: &Page,
         sort: ThreadSort,
         consistent: bool,
-    ) -> Result<(Vec<Comment>, Option<String>), ApiError> {
+    ) -> Result<(Vec<Comment>, Option<String>), StoreError> {
         let partition = pk(slug);
         let list = format!("thread|{partition}|{}", sort == ThreadSort::Newest);
         let mut start = page
@@ -467,7 +458,7 @@ impl Store {
     /// a new comment: the client's rate window and repeat rule, and the moderation
     /// status the handler decided (an edit that adds links is held like a new comment,
     /// and leaves the public thread).
-    pub async fn edit_comment(&self, comment: &Comment, edit: CommentEdit) -> Result<Comment, ApiError> {
+    pub async fn edit_comment(&self, comment: &Comment, edit: CommentEdit) -> Result<Comment, StoreError> {
         let cutoff = t::format(edit.now - time::Duration::seconds(EDIT_WINDOW_SECS));
         let edited = Comment {
             body: edit.body.clone(),
@@ -475,19 +466,13 @@ impl Store {
             edited_at: Some(t::format(edit.now)),
             ..comment.clone()
         };
-        let mut items = self.change_status(&edited, comment, edit.status, edit.now, Some(&cutoff));
-        let client_items = items.len();
-        items.extend(self.client_limits(&edit.limits, edit.now));
+        let mut tx = self.change_status(&edited, comment, edit.status, edit.now, Some(&cutoff));
+        self.client_limits(&mut tx, &edit.limits, edit.now);
         let sk = comment.sk_for(edit.status);
-        match self.transact_raw(items).await {
+        match self.run(tx).await {
             Ok(()) => Ok(Comment { sk, status: edit.status, ..edited }),
-            Err(Transaction::Failed(err)) => Err(err),
-            Err(Transaction::ConditionFailed(reasons)) => {
-                if let Some(err) = client_limit_failure(&reasons, client_items, edit.now) {
-                    return Err(err);
-                }
-                Err(too_late())
-            }
+            Err(TxError::Checks(failed)) if failed.has(Check::RateWindow) => Err(rate_limited(edit.now)),
+            Err(err) => Err(err.into()),
         }
     }
 
@@ -503,7 +488,7 @@ impl Store {
         status: CommentStatus,
         now: Timestamp,
         edit_cutoff: Option<&str>,
-    ) -> Vec<TransactWriteItem> {
+    ) -> Tx {
         let mut condition = String::from("#status = :old AND reply_count = :replies");
         let mut values =
             HashMap::from([(":old".to_owned(), to_value(old.status)), (":replies".to_owned(), n(old.reply_count))]);
@@ -521,7 +506,8 @@ impl Store {
             gsi1sk: pending.then(|| format!("{}#{}", t::format(now), comment.id)),
             ..comment.clone()
         };
-        let mut items = Vec::with_capacity(5);
+        let mut tx = Tx::new();
+        let own = if edit_cutoff.is_some() { Check::CommentEditable } else { Check::CommentUnchanged };
         if sk == old.sk {
             let put = aws_sdk_dynamodb::types::Put::builder()
                 .table_name(&self.table)
@@ -530,7 +516,7 @@ impl Store {
                 .expression_attribute_names("#status", "status")
                 .set_expression_attribute_values(Some(values))
                 .build();
-            items.push(TransactWriteItem::builder().put(build(put)).build());
+            tx.check(own, TransactWriteItem::builder().put(build(put)).build());
         } else {
             // A reply landing meanwhile raises reply_count and fails this condition.
             let delete = Delete::builder()
@@ -540,8 +526,8 @@ impl Store {
                 .expression_attribute_names("#status", "status")
                 .set_expression_attribute_values(Some(values))
                 .build();
-            items.push(TransactWriteItem::builder().delete(build(delete)).build());
-            items.push(self.put_new(to_item(&moved)));
+            tx.check(own, TransactWriteItem::builder().delete(build(delete)).build());
+            tx.check(Check::Fresh, self.put_new(to_item(&moved)));
             let pointer = Update::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(&pointer_pk(&comment.id), META)))
@@ -550,7 +536,7 @@ impl Store {
                 .expression_attribute_names("#path", "path")
                 .expression_attribute_values(":path", s(&sk))
                 .build();
-            items.push(TransactWriteItem::builder().update(build(pointer)).build());
+            tx.check(own, TransactWriteItem::builder().update(build(pointer)).build());
             if let (true, Ok(Some(parent))) = (sk.starts_with(PUBLIC), old.parent_sk()) {
                 // Shown again only under a parent that is still there.
                 let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
@@ -558,7 +544,7 @@ impl Store {
                     .set_key(Some(key(&old.pk, &parent)))
                     .condition_expression("attribute_exists(PK)")
                     .build();
-                items.push(TransactWriteItem::builder().condition_check(build(check)).build());
+                tx.check(Check::ParentShown, TransactWriteItem::builder().condition_check(build(check)).build());
             }
         }
         let was_counted = old.status == CommentStatus::Approved && !old.deleted;
@@ -573,17 +559,17 @@ impl Store {
                 .expression_attribute_values(":delta", n(delta))
                 .expression_attribute_values(":version", s(thread_version()))
                 .build();
-            items.push(TransactWriteItem::builder().update(build(meta)).build());
+            tx.write(TransactWriteItem::builder().update(build(meta)).build());
         }
-        items
+        tx
     }
 
     /// Removes a comment. One with replies stays as a `deleted` placeholder so its
     /// thread holds together; one without goes entirely, with its pointer. The post's
     /// count drops by one if the comment was counted.
-    pub async fn delete_comment(&self, comment: &Comment) -> Result<(), ApiError> {
+    pub async fn delete_comment(&self, comment: &Comment) -> Result<(), StoreError> {
         let counted = comment.status == CommentStatus::Approved && !comment.deleted;
-        let mut items = Vec::with_capacity(4);
+        let mut tx = Tx::new();
         let meta = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(&comment.pk, META)))
@@ -603,7 +589,7 @@ impl Store {
                 .condition_expression("attribute_exists(PK) AND deleted = :false")
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .build();
-            items.push(TransactWriteItem::builder().update(build(placeholder)).build());
+            tx.check(Check::CommentThere, TransactWriteItem::builder().update(build(placeholder)).build());
         } else {
             // A reply that lands meanwhile raises reply_count and fails this condition; so
             // does a delete that got there first (the comment is gone).
@@ -616,10 +602,10 @@ impl Store {
                 .expression_attribute_values(":zero", n(0))
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .build();
-            items.push(TransactWriteItem::builder().delete(build(delete)).build());
+            tx.check(Check::CommentThere, TransactWriteItem::builder().delete(build(delete)).build());
             let pointer =
                 Delete::builder().table_name(&self.table).set_key(Some(key(&pointer_pk(&comment.id), META))).build();
-            items.push(TransactWriteItem::builder().delete(build(pointer)).build());
+            tx.write(TransactWriteItem::builder().delete(build(pointer)).build());
             if let Some(parent_sk) = comment.parent_sk()? {
                 let parent = Update::builder()
                     .table_name(&self.table)
@@ -628,29 +614,26 @@ impl Store {
                     .condition_expression("attribute_exists(PK)")
                     .expression_attribute_values(":one", n(1))
                     .build();
-                items.push(TransactWriteItem::builder().update(build(parent)).build());
+                tx.check(Check::RepliesUnchanged, TransactWriteItem::builder().update(build(parent)).build());
             }
         }
         if counted || comment.is_public() {
-            items.push(TransactWriteItem::builder().update(build(meta)).build());
+            tx.write(TransactWriteItem::builder().update(build(meta)).build());
         }
-        match self.transact_raw(items).await {
+        match self.run(tx).await {
             Ok(()) => Ok(()),
-            Err(Transaction::Failed(err)) => Err(err),
             // Deleted meanwhile by someone else (a second click, the moderator): gone.
-            Err(Transaction::ConditionFailed(reasons))
-                if reasons.first().is_some_and(|(failed, old)| *failed && old.is_none()) =>
-            {
-                Err(ApiError::NotFound(format!("no comment '{}'", comment.id)))
-            }
-            Err(Transaction::ConditionFailed(_)) => {
-                Err(ApiError::Conflict("the comment changed while it was being deleted; try again".into()))
-            }
+            Err(TxError::Checks(failed)) if failed.has(Check::CommentThere) => match failed.old(Check::CommentThere) {
+                None => Err(StoreError::NotFound(Missing::Comment(comment.id.clone()))),
+                // Still there, so it changed: a reply landed, or it was deleted to a placeholder.
+                Some(_) => Err(StoreError::Conflict(Check::RepliesUnchanged)),
+            },
+            Err(err) => Err(err.into()),
         }
     }
 
     /// The moderation queue, oldest first.
-    pub async fn pending_comments(&self, page: &Page) -> Result<(Vec<Comment>, Option<String>), ApiError> {
+    pub async fn pending_comments(&self, page: &Page) -> Result<(Vec<Comment>, Option<String>), StoreError> {
         let (items, next) = self.gsi1_page(PENDING, page, false).await?;
         let comments = items.iter().map(from_item).collect::<Result<_, _>>()?;
         Ok((comments, next))
@@ -658,11 +641,11 @@ impl Store {
 
     /// Moves a comment to `status` (approve or spam), keeping the post's count exact and
     /// remembering an approved commenter so the first-time rule lets them through.
-    pub async fn moderate(&self, comment: &Comment, status: CommentStatus, now: Timestamp) -> Result<(), ApiError> {
+    pub async fn moderate(&self, comment: &Comment, status: CommentStatus, now: Timestamp) -> Result<(), StoreError> {
         if comment.status == status {
             return Ok(());
         }
-        let mut items = self.change_status(comment, comment, status, now, None);
+        let mut tx = self.change_status(comment, comment, status, now, None);
         if let (CommentStatus::Approved, Some(email), Some(key_hash)) =
             (status, &comment.email_hash, &comment.commenter_key_hash)
         {
@@ -674,22 +657,13 @@ impl Store {
                 .expression_attribute_names("#keys", "keys")
                 .expression_attribute_values(":key", AttributeValue::Ss(vec![key_hash.clone()]))
                 .build();
-            items.push(TransactWriteItem::builder().update(build(known)).build());
+            tx.write(TransactWriteItem::builder().update(build(known)).build());
         }
-        match self.transact_raw(items).await {
-            Ok(()) => Ok(()),
-            Err(Transaction::Failed(err)) => Err(err),
-            Err(Transaction::ConditionFailed(reasons)) if reasons.first().is_some_and(|(failed, _)| *failed) => {
-                Err(ApiError::Conflict("the comment was moderated meanwhile; reload the queue".into()))
-            }
-            Err(Transaction::ConditionFailed(_)) => {
-                Err(ApiError::Conflict("the comment's thread changed meanwhile (its parent is gone)".into()))
-            }
-        }
+        self.transact(tx).await
     }
 
     /// Forgets that a commenter (by address hash) has had a comment approved.
-    pub async fn forget_commenter(&self, email_hash: &str) -> Result<(), ApiError> {
+    pub async fn forget_commenter(&self, email_hash: &str) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
@@ -702,14 +676,14 @@ impl Store {
 
     /// Whether a commenter has had a comment approved that they sent with this address
     /// and this commenter key (both hashed).
-    pub async fn known_commenter(&self, email_hash: &str, key_hash: &str) -> Result<bool, ApiError> {
+    pub async fn known_commenter(&self, email_hash: &str, key_hash: &str) -> Result<bool, StoreError> {
         let output = self.get_by_key(&keys::commenter(email_hash), META, false).await?;
         let keys = output.item().and_then(|item| item.get("keys")).and_then(|keys| keys.as_ss().ok());
         Ok(keys.is_some_and(|keys| keys.iter().any(|k| k == key_hash)))
     }
 
     /// Comment counts of many posts in one `BatchGetItem` per hundred; unknown posts count 0.
-    pub async fn comment_counts(&self, slugs: &[Slug]) -> Result<HashMap<String, u64>, ApiError> {
+    pub async fn comment_counts(&self, slugs: &[Slug]) -> Result<HashMap<String, u64>, StoreError> {
         let mut counts: HashMap<String, u64> = slugs.iter().map(|slug| (slug.to_string(), 0)).collect();
         let mut unique: Vec<&Slug> = slugs.iter().collect();
         unique.sort();
@@ -727,16 +701,16 @@ impl Store {
     }
 }
 
-/// A stored comment as the API shows it, with every path computation a write makes
-/// from it (see [`super::render_stored`]).
-pub(super) fn render_stored(item: &HashMap<String, AttributeValue>, now: Timestamp) -> Result<Value, ApiError> {
+/// A stored comment, decoded, with every path computation a write makes from it (see
+/// [`super::decode_stored`]).
+pub(super) fn decode_stored(item: &HashMap<String, AttributeValue>, now: Timestamp) -> Result<Comment, StoreError> {
     let comment: Comment = from_item(item)?;
     let _ = (comment.top_level(), comment.is_public(), comment.editable_at(now));
     for status in [CommentStatus::Approved, CommentStatus::Pending, CommentStatus::Spam] {
         let _ = comment.sk_for(status);
     }
     comment.parent_sk()?;
-    Ok(serde_json::to_value(comment.view()).expect("a view serialises"))
+    Ok(comment)
 }
 
 fn to_value(status: CommentStatus) -> AttributeValue {
@@ -746,31 +720,4 @@ fn to_value(status: CommentStatus) -> AttributeValue {
 /// A fresh thread version: any value that differs from every earlier one.
 fn thread_version() -> String {
     ulid::Ulid::new().to_string()
-}
-
-/// The answer for a failed rate window or repeat check among a transaction's items,
-/// which start at `first`.
-fn client_limit_failure(
-    reasons: &[(bool, Option<HashMap<String, AttributeValue>>)],
-    first: usize,
-    now: Timestamp,
-) -> Option<ApiError> {
-    let failed = |i: usize| reasons.get(i).is_some_and(|(failed, _)| *failed);
-    if failed(first) {
-        let retry_after_secs = 60 - now.unix_timestamp().rem_euclid(60) as u64;
-        return Some(ApiError::RateLimited { retry_after_secs });
-    }
-    if failed(first + 1) {
-        return Some(ApiError::Conflict("this comment was just posted; it is not posted twice".into()));
-    }
-    None
-}
-
-fn too_late() -> ApiError {
-    ApiError::Conflict(format!("comments can be changed for {} minutes after posting", EDIT_WINDOW_SECS / 60))
-}
-
-/// The 409 for an edit or delete after the window.
-pub fn edit_window_passed() -> ApiError {
-    too_late()
 }

@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{KeyInit, Mac};
 
-use crate::error::ApiError;
+use super::StoreError;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
@@ -66,8 +66,8 @@ impl Cursor {
         partition: Option<(&str, &str)>,
         list: &str,
         secret: &CursorKey,
-    ) -> Result<HashMap<String, AttributeValue>, ApiError> {
-        let bad = || ApiError::BadRequest("unknown cursor".into());
+    ) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let bad = || StoreError::BadCursor;
         let (payload, tag) = raw.split_once('.').ok_or_else(bad)?;
         let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| bad())?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| bad())?;
@@ -115,13 +115,11 @@ mod tests {
     #[test]
     fn rejects_a_cursor_from_another_list_or_garbage() {
         let raw = Cursor::encode(Some(&key("TAG#china")), "tag", &secret()).unwrap();
-        assert_eq!(
-            Cursor::decode(&raw, &KEYS, Some(("GSI1PK", "POSTS")), "posts", &secret()).unwrap_err().code(),
-            "bad_request"
-        );
+        let err = Cursor::decode(&raw, &KEYS, Some(("GSI1PK", "POSTS")), "posts", &secret()).unwrap_err();
+        assert!(matches!(err, StoreError::BadCursor));
         for garbage in ["", "!!!", "bm90IGpzb24", "e30", "e30.", "e30.AAAAAAAAAAAAAAAAAAAAAA"] {
             let err = Cursor::decode(garbage, &KEYS, Some(("GSI1PK", "POSTS")), "posts", &secret()).unwrap_err();
-            assert_eq!(err.code(), "bad_request");
+            assert!(matches!(err, StoreError::BadCursor));
         }
     }
 

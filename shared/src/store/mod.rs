@@ -34,6 +34,7 @@
 pub mod campaigns;
 mod comments;
 mod cursor;
+mod error;
 pub mod keys;
 mod posts;
 
@@ -50,13 +51,11 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::error::ApiError;
 
 pub use campaigns::{Campaign, MailCaps, SHARDS, Signup, SignupRequest, SignupToken, Tally, shard_of};
-pub use comments::{
-    ClientLimits, Comment, CommentEdit, CommentStatus, NewCommentContext, ThreadSort, edit_window_passed,
-};
+pub use comments::{ClientLimits, Comment, CommentEdit, CommentStatus, NewCommentContext, ThreadSort};
 pub use cursor::{Cursor, CursorKey};
+pub use error::{Check, Missing, StoreError};
 
 /// How often a transaction that collided with another is tried before answering 503.
 const TRANSACTION_ATTEMPTS: u32 = 8;
@@ -133,27 +132,22 @@ impl Store {
         TransactWriteItem::builder().put(put).build()
     }
 
-    /// Runs a transaction. A cancelled one answers, per item, whether its condition
-    /// failed and the item as it was (for items that ask for it).
-    /// Transactions that collide on an item (`TransactionConflict`) are tried again a few
-    /// times after a short, growing pause.
-    pub(crate) async fn transact_raw(&self, items: Vec<TransactWriteItem>) -> Result<(), Transaction> {
-        self.transact_resolving(items, None).await
-    }
-
-    /// [`Store::transact_raw`] for a write that must not answer "failed" when it may have
-    /// happened. `own` is an item only this call can have written (a put of a fresh id or
-    /// token, conditioned on not existing). When an attempt's answer is lost (the store
-    /// went away after receiving it, a timeout), the call is repeated with the same
-    /// client token until the store answers or the budget runs out: DynamoDB answers a
-    /// repeat of a transaction that landed with success, and a store that re-ran it
-    /// would find `own` already there, which also means it landed. Either way the client
-    /// is told what happened rather than a failure that left a trace.
-    pub(crate) async fn transact_resolving(
-        &self,
-        items: Vec<TransactWriteItem>,
-        own: Option<usize>,
-    ) -> Result<(), Transaction> {
+    /// Runs a transaction; a cancelled one answers which of its named checks failed,
+    /// with the item as it was where a write asked for it. Transactions that collide
+    /// on an item (`TransactionConflict`) are tried again a few times after a short,
+    /// growing pause.
+    ///
+    /// A transaction with an [`Tx::own`] item must not answer "failed" when it may have
+    /// happened: that item is one only this call can have written (a put of a fresh id
+    /// or token, conditioned on not existing). When an attempt's answer is lost (the
+    /// store went away after receiving it, a timeout), the call is repeated with the
+    /// same client token until the store answers or the budget runs out: DynamoDB
+    /// answers a repeat of a transaction that landed with success, and a store that
+    /// re-ran it would find the own item already there, which also means it landed.
+    /// Either way the client is told what happened rather than a failure that left a
+    /// trace.
+    pub(crate) async fn run(&self, tx: Tx) -> Result<(), TxError> {
+        let Tx { items, checks, own } = tx;
         // One token for the call: the SDK's own retries and ours are idempotent.
         let token = ulid::Ulid::new().to_string();
         let mut pause = Duration::from_millis(10);
@@ -173,16 +167,20 @@ impl Store {
             };
             if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() {
                 let reasons = cancel.cancellation_reasons();
-                if reasons.iter().any(|r| r.code() == Some("ConditionalCheckFailed")) {
-                    let reasons: Vec<_> = reasons
-                        .iter()
-                        .map(|r| (r.code() == Some("ConditionalCheckFailed"), r.item().cloned()))
-                        .collect();
-                    if lost.is_some() && own.is_some_and(|i| reasons.get(i).is_some_and(|(failed, _)| *failed)) {
+                let failed =
+                    |r: &aws_sdk_dynamodb::types::CancellationReason| r.code() == Some("ConditionalCheckFailed");
+                if reasons.iter().any(failed) {
+                    if lost.is_some() && own.is_some_and(|i| reasons.get(i).is_some_and(failed)) {
                         // Our own item is there: the attempt whose answer was lost landed.
                         return Ok(());
                     }
-                    return Err(Transaction::ConditionFailed(reasons));
+                    let failed = reasons
+                        .iter()
+                        .zip(&checks)
+                        .filter(|(reason, _)| failed(reason))
+                        .map(|(reason, check)| (check.unwrap_or(Check::Fresh), reason.item().cloned()))
+                        .collect();
+                    return Err(TxError::Checks(Failed(failed)));
                 }
                 let conflict = reasons.iter().any(|r| r.code() == Some("TransactionConflict"));
                 conflicts += 1;
@@ -194,9 +192,9 @@ impl Store {
                 }
                 if reasons.iter().any(|r| matches!(r.code(), Some("ThrottlingError" | "ProvisionedThroughputExceeded")))
                 {
-                    return Err(Transaction::Failed(ApiError::Unavailable("the table is throttling".into())));
+                    return Err(TxError::Store(StoreError::Unavailable("the table is throttling".into())));
                 }
-                return Err(Transaction::Failed(sdk_error(err)));
+                return Err(TxError::Store(sdk_error(err)));
             }
             // No answer from the store: the attempt may or may not have landed.
             let since = *lost.get_or_insert_with(std::time::Instant::now);
@@ -204,20 +202,102 @@ impl Store {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             }
-            return Err(Transaction::Failed(sdk_error(err)));
+            return Err(TxError::Store(sdk_error(err)));
         }
     }
 
-    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>, on_condition: ApiError) -> Result<(), ApiError> {
-        match self.transact_raw(items).await {
-            Ok(()) => Ok(()),
-            Err(Transaction::ConditionFailed(reasons)) if reasons.first().is_some_and(|(failed, _)| *failed) => {
-                Err(on_condition)
+    /// [`Store::run`] for callers with nothing to decide on a failed check: it is the
+    /// error, named.
+    pub(crate) async fn transact(&self, tx: Tx) -> Result<(), StoreError> {
+        self.run(tx).await.map_err(StoreError::from)
+    }
+}
+
+/// Which page of a list to read: at most `limit` items, after `cursor` (one this list
+/// made) or from the start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+/// A transaction's writes, each with the name of the condition it carries.
+#[derive(Default)]
+pub(crate) struct Tx {
+    items: Vec<TransactWriteItem>,
+    checks: Vec<Option<Check>>,
+    own: Option<usize>,
+}
+
+impl Tx {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// A write whose condition, if it fails, means `check`.
+    pub(crate) fn check(&mut self, check: Check, item: TransactWriteItem) -> &mut Self {
+        self.items.push(item);
+        self.checks.push(Some(check));
+        self
+    }
+
+    /// Writes of which only the first carries a condition, meaning `check`.
+    pub(crate) fn first_checked(check: Check, items: Vec<TransactWriteItem>) -> Self {
+        let mut tx = Self::new();
+        for (i, item) in items.into_iter().enumerate() {
+            if i == 0 {
+                tx.check(check, item);
+            } else {
+                tx.write(item);
             }
-            Err(Transaction::ConditionFailed(_)) => {
-                Err(ApiError::Internal("an unexpected transaction condition failed".into()))
-            }
-            Err(Transaction::Failed(err)) => Err(err),
+        }
+        tx
+    }
+
+    /// A write without a condition.
+    pub(crate) fn write(&mut self, item: TransactWriteItem) -> &mut Self {
+        self.items.push(item);
+        self.checks.push(None);
+        self
+    }
+
+    /// The put of a fresh id or token that only this call can have written: it tells a
+    /// repeat of a lost attempt that the attempt landed (see [`Store::run`]).
+    pub(crate) fn own(&mut self, item: TransactWriteItem) -> &mut Self {
+        self.own = Some(self.items.len());
+        self.check(Check::Fresh, item)
+    }
+}
+
+/// The checks that failed in a cancelled transaction, in the order of its writes, with
+/// the item as it was where a write asked for it.
+pub(crate) struct Failed(Vec<(Check, Option<HashMap<String, AttributeValue>>)>);
+
+impl Failed {
+    pub(crate) fn has(&self, check: Check) -> bool {
+        self.0.iter().any(|(c, _)| *c == check)
+    }
+
+    /// The item as it was, where the write that carried `check` asked for it.
+    pub(crate) fn old(&self, check: Check) -> Option<&HashMap<String, AttributeValue>> {
+        self.0.iter().find(|(c, _)| *c == check).and_then(|(_, old)| old.as_ref())
+    }
+
+    fn first(&self) -> Option<Check> {
+        self.0.first().map(|(c, _)| *c)
+    }
+}
+
+pub(crate) enum TxError {
+    Checks(Failed),
+    Store(StoreError),
+}
+
+impl From<TxError> for StoreError {
+    fn from(err: TxError) -> Self {
+        match err {
+            TxError::Checks(failed) => StoreError::Conflict(failed.first().unwrap_or(Check::Fresh)),
+            TxError::Store(err) => err,
         }
     }
 }
@@ -229,7 +309,7 @@ impl Store {
         pk: &str,
         sk: &str,
         consistent: bool,
-    ) -> Result<aws_sdk_dynamodb::operation::get_item::GetItemOutput, ApiError> {
+    ) -> Result<aws_sdk_dynamodb::operation::get_item::GetItemOutput, StoreError> {
         self.client
             .get_item()
             .table_name(&self.table)
@@ -245,9 +325,9 @@ impl Store {
     pub(crate) async fn gsi1_page(
         &self,
         partition: &str,
-        page: &crate::http::Page,
+        page: &Page,
         newest_first: bool,
-    ) -> Result<(Vec<HashMap<String, AttributeValue>>, Option<String>), ApiError> {
+    ) -> Result<(Vec<HashMap<String, AttributeValue>>, Option<String>), StoreError> {
         const KEYS: [&str; 4] = ["PK", "SK", "GSI1PK", "GSI1SK"];
         let list = format!("gsi1|{partition}|{newest_first}");
         let start = page
@@ -277,7 +357,7 @@ impl Store {
         &self,
         keys: Vec<HashMap<String, AttributeValue>>,
         projection: Option<&str>,
-    ) -> Result<Vec<HashMap<String, AttributeValue>>, ApiError> {
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
         let mut items = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
             let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
@@ -297,7 +377,7 @@ impl Store {
 
     /// Deletes items by key with `BatchWriteItem`, 25 keys a call, following the
     /// requests DynamoDB leaves unprocessed; keys of missing items are no error.
-    pub(crate) async fn batch_delete(&self, keys: Vec<HashMap<String, AttributeValue>>) -> Result<(), ApiError> {
+    pub(crate) async fn batch_delete(&self, keys: Vec<HashMap<String, AttributeValue>>) -> Result<(), StoreError> {
         use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
         for chunk in keys.chunks(25) {
             let mut requests: Vec<WriteRequest> = chunk
@@ -322,11 +402,15 @@ impl Store {
         Ok(())
     }
 
-    /// Charges one write to the client's rate window for this minute: 429 once the
+    /// Charges one write to the client's rate window for this minute, refused once the
     /// client has made `max` writes this minute.
-    pub async fn charge_client(&self, client: &str, max: u32, now: crate::time::Timestamp) -> Result<(), ApiError> {
-        let retry_after_secs = 60 - now.unix_timestamp().rem_euclid(60) as u64;
-        self.transact(vec![self.rate_window(client, max, now)], ApiError::RateLimited { retry_after_secs }).await
+    pub async fn charge_client(&self, client: &str, max: u32, now: crate::time::Timestamp) -> Result<(), StoreError> {
+        let mut tx = Tx::new();
+        tx.check(Check::RateWindow, self.rate_window(client, max, now));
+        match self.run(tx).await {
+            Err(TxError::Checks(_)) => Err(rate_limited(now)),
+            other => other.map_err(StoreError::from),
+        }
     }
 
     /// One write in the client's rate window for this minute (by hashed IP, expiring):
@@ -347,21 +431,30 @@ impl Store {
     }
 }
 
-/// Decodes `item` as each kind of item a reader reads and renders it as the API would:
-/// what the property tests and the fuzz target feed arbitrary items to, since no stored
-/// item, however malformed, may panic a function (one that does not parse is a logged
-/// 500 for the request that read it).
-pub fn render_stored(
-    item: &HashMap<String, AttributeValue>,
-    now: crate::time::Timestamp,
-) -> Vec<Result<serde_json::Value, ApiError>> {
-    vec![posts::render_stored(item, now), comments::render_stored(item, now), campaigns::render_stored(item, now)]
+/// An item of a kind a reader reads, decoded.
+#[derive(Debug)]
+pub enum Stored {
+    Post(Box<crate::post::Post>),
+    Comment(Box<Comment>),
+    Campaign(Box<Campaign>),
+    Signup(Box<Signup>),
+    Token(Box<SignupToken>),
 }
 
-pub(crate) enum Transaction {
-    /// Per item: whether its condition failed, and the old item where it was asked for.
-    ConditionFailed(Vec<(bool, Option<HashMap<String, AttributeValue>>)>),
-    Failed(ApiError),
+/// Decodes `item` as each kind of item a reader reads, with the computations readers
+/// make on it: what `crate::render_stored`, the property tests and the fuzz target feed
+/// arbitrary items to, since no stored item, however malformed, may panic a function
+/// (one that does not parse is a logged 500 for the request that read it).
+pub fn decode_stored(
+    item: &HashMap<String, AttributeValue>,
+    now: crate::time::Timestamp,
+) -> Vec<Result<Stored, StoreError>> {
+    let mut decoded = vec![
+        posts::decode_stored(item).map(|p| Stored::Post(Box::new(p))),
+        comments::decode_stored(item, now).map(|c| Stored::Comment(Box::new(c))),
+    ];
+    decoded.extend(campaigns::decode_stored(item, now));
+    decoded
 }
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
@@ -380,7 +473,7 @@ pub(crate) fn to_item(value: &impl Serialize) -> HashMap<String, AttributeValue>
     serde_dynamo::to_item(value).expect("items serialise")
 }
 
-pub(crate) fn from_item<T: for<'de> Deserialize<'de>>(item: &HashMap<String, AttributeValue>) -> Result<T, ApiError> {
+pub(crate) fn from_item<T: for<'de> Deserialize<'de>>(item: &HashMap<String, AttributeValue>) -> Result<T, StoreError> {
     serde_dynamo::from_item(item.clone()).map_err(corrupt)
 }
 
@@ -388,9 +481,15 @@ pub(crate) fn build<T, E: std::error::Error + Send + Sync + 'static>(built: Resu
     built.expect("every required field of a DynamoDB request is set")
 }
 
-/// Maps an SDK failure: the store being unreachable, slow or throttling is a 503 (the
-/// client may retry; nothing was written), anything else is our bug.
-pub(crate) fn sdk_error<E, R>(err: SdkError<E, R>) -> ApiError
+/// The refusal of a write over the client's rate window, with the seconds until the
+/// next window opens.
+pub(crate) fn rate_limited(now: crate::time::Timestamp) -> StoreError {
+    StoreError::RateLimited { retry_after_secs: 60 - now.unix_timestamp().rem_euclid(60) as u64 }
+}
+
+/// Maps an SDK failure: the store being unreachable, slow or throttling is unavailable
+/// (the client may retry; nothing was written), anything else is our bug.
+pub(crate) fn sdk_error<E, R>(err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -409,10 +508,10 @@ where
         ),
         _ => false,
     };
-    if unavailable { ApiError::Unavailable(Box::new(err)) } else { ApiError::Internal(Box::new(err)) }
+    if unavailable { StoreError::Unavailable(Box::new(err)) } else { StoreError::Internal(Box::new(err)) }
 }
 
 /// A stored item that does not parse back is corruption or a bug, never the client's fault.
-pub(crate) fn corrupt(what: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(format!("stored item does not parse: {what}").into())
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
 }

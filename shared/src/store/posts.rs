@@ -7,9 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::{GSI1, Store, build, corrupt, from_item, key, s, sdk_error, to_item};
-use crate::error::ApiError;
-use crate::http::Page;
+use super::Page;
+use super::{Check, GSI1, Missing, Store, StoreError, Tx, build, corrupt, from_item, key, s, sdk_error, to_item};
 use crate::post::{Post, PostFields, Slug, Tag};
 use crate::time::{self as t, Timestamp};
 
@@ -80,7 +79,7 @@ impl MetaItem {
         }
     }
 
-    fn into_post(self, body: String) -> Result<Post, ApiError> {
+    fn into_post(self, body: String) -> Result<Post, StoreError> {
         let parse_slug = |raw: Option<String>| raw.map(|r| Slug::parse(&r).map_err(corrupt)).transpose();
         let published_at = t::parse(&self.published_at).map_err(corrupt)?;
         Ok(Post {
@@ -147,7 +146,7 @@ impl Store {
     }
 
     /// Creates a post, its body and its tags at once; 409 when the slug is taken.
-    pub async fn create_post(&self, slug: Slug, fields: PostFields, now: Timestamp) -> Result<Post, ApiError> {
+    pub async fn create_post(&self, slug: Slug, fields: PostFields, now: Timestamp) -> Result<Post, StoreError> {
         let post = Post {
             published_at: fields.published_at.unwrap_or(now),
             slug,
@@ -169,13 +168,12 @@ impl Store {
             self.put(to_item(&BodyItem { pk: pk(&post.slug), sk: BODY.into(), body: post.fields.body.clone() })),
         ];
         items.extend(post.fields.tags.iter().map(|tag| self.tag_put(&post, tag)));
-        let taken = ApiError::Conflict(format!("a post with the slug '{}' already exists", post.slug));
-        self.transact(items, taken).await?;
+        self.transact(Tx::first_checked(Check::SlugFree, items)).await?;
         Ok(post)
     }
 
     /// The post with its body, in one `Query` of its partition.
-    pub async fn get_post(&self, slug: &Slug) -> Result<Option<Post>, ApiError> {
+    pub async fn get_post(&self, slug: &Slug) -> Result<Option<Post>, StoreError> {
         let output = self
             .client
             .query()
@@ -203,7 +201,7 @@ impl Store {
     }
 
     /// The post without its body: one `GetItem` of its `#META`.
-    pub async fn get_post_summary(&self, slug: &Slug) -> Result<Option<Post>, ApiError> {
+    pub async fn get_post_summary(&self, slug: &Slug) -> Result<Option<Post>, StoreError> {
         let output = self.get_by_key(&pk(slug), META, false).await?;
         match output.item().map(from_item::<MetaItem>).transpose()? {
             Some(meta) if !meta.deleted => Ok(Some(meta.into_post(String::new())?)),
@@ -213,7 +211,7 @@ impl Store {
 
     /// The post and its thread's version, read consistently: what a thread read needs to
     /// know whether a page it has already read is still current.
-    pub async fn post_for_thread(&self, slug: &Slug) -> Result<Option<(Post, Option<String>)>, ApiError> {
+    pub async fn post_for_thread(&self, slug: &Slug) -> Result<Option<(Post, Option<String>)>, StoreError> {
         let output = self.get_by_key(&pk(slug), META, true).await?;
         match output.item().map(from_item::<MetaItem>).transpose()? {
             Some(meta) if !meta.deleted => {
@@ -225,7 +223,7 @@ impl Store {
     }
 
     /// The post, read consistently: what a new comment checks its window against.
-    pub async fn post_for_comment(&self, slug: &Slug) -> Result<Option<Post>, ApiError> {
+    pub async fn post_for_comment(&self, slug: &Slug) -> Result<Option<Post>, StoreError> {
         let output = self.get_by_key(&pk(slug), META, true).await?;
         match output.item().map(from_item::<MetaItem>).transpose()? {
             Some(meta) if !meta.deleted => Ok(Some(meta.into_post(String::new())?)),
@@ -236,7 +234,7 @@ impl Store {
     /// Replaces a post's editable fields. The comment count is left to the comments
     /// that keep it, and the version condition turns a concurrent edit into a 409
     /// rather than tags that match neither edit.
-    pub async fn update_post(&self, slug: &Slug, fields: PostFields, now: Timestamp) -> Result<Post, ApiError> {
+    pub async fn update_post(&self, slug: &Slug, fields: PostFields, now: Timestamp) -> Result<Post, StoreError> {
         let old = self.get_post(slug).await?.ok_or_else(|| not_found(slug))?;
         let post = Post {
             published_at: fields.published_at.unwrap_or(old.published_at),
@@ -245,7 +243,7 @@ impl Store {
             comment_count: old.comment_count,
             created_at: old.created_at,
             updated_at: now,
-            version: old.version + 1,
+            version: old.version.saturating_add(1),
         };
         let meta = MetaItem::new(&post);
         let update = build(
@@ -284,15 +282,14 @@ impl Store {
         let kept: HashSet<&Tag> = post.fields.tags.iter().collect();
         items.extend(old.fields.tags.iter().filter(|tag| !kept.contains(tag)).map(|tag| self.tag_delete(slug, tag)));
         items.extend(post.fields.tags.iter().map(|tag| self.tag_put(&post, tag)));
-        let raced = ApiError::Conflict("the post changed while this edit was made; reload it and try again".into());
-        self.transact(items, raced).await?;
+        self.transact(Tx::first_checked(Check::PostUnchanged, items)).await?;
         Ok(post)
     }
 
     /// Deletes a post and everything in its partition (body, tags, comments). It first
     /// hides the post from every read and list in one transaction, then purges the rest;
     /// a delete interrupted during the purge is finished by the next one.
-    pub async fn delete_post(&self, slug: &Slug) -> Result<(), ApiError> {
+    pub async fn delete_post(&self, slug: &Slug) -> Result<(), StoreError> {
         let partition = pk(slug);
         let meta = self.get_by_key(&partition, META, true).await?;
         let meta: MetaItem = match meta.item() {
@@ -314,8 +311,7 @@ impl Store {
             for tag in &meta.tags {
                 items.push(self.tag_delete(slug, &Tag::parse(tag).map_err(corrupt)?));
             }
-            let raced = ApiError::Conflict("the post changed while it was being deleted; try again".into());
-            self.transact(items, raced).await?;
+            self.transact(Tx::first_checked(Check::PostUnchanged, items)).await?;
         }
         self.purge_partition(&partition).await?;
         self.client
@@ -331,7 +327,7 @@ impl Store {
     /// Deletes every item of a partition but its `#META`, a page at a time, and the id
     /// pointer of every comment in it: a pointer that outlived its post would name the
     /// comment at the same place of a new post with the same slug.
-    async fn purge_partition(&self, partition: &str) -> Result<(), ApiError> {
+    async fn purge_partition(&self, partition: &str) -> Result<(), StoreError> {
         loop {
             let page = self
                 .client
@@ -364,7 +360,7 @@ impl Store {
 
     /// Posts newest first, optionally only those with `tag`: one `Query` of `GSI1`
     /// (plus one `BatchGetItem` for a tag, whose items point at the posts).
-    pub async fn list_posts(&self, page: &Page, tag: Option<&Tag>) -> Result<(Vec<Post>, Option<String>), ApiError> {
+    pub async fn list_posts(&self, page: &Page, tag: Option<&Tag>) -> Result<(Vec<Post>, Option<String>), StoreError> {
         let partition = tag.map_or_else(|| ALL_POSTS.to_owned(), tag_pk);
         let (items, next) = self.gsi1_page(&partition, page, true).await?;
         let posts = match tag {
@@ -376,7 +372,7 @@ impl Store {
                 let slugs = items
                     .iter()
                     .map(|item| Ok(from_item::<TagItem>(item)?.slug))
-                    .collect::<Result<Vec<_>, ApiError>>()?;
+                    .collect::<Result<Vec<_>, StoreError>>()?;
                 self.posts_by_slug(&slugs).await?
             }
         };
@@ -384,7 +380,7 @@ impl Store {
     }
 
     /// Posts sharing the most tags with `post`, then the newest; never `post` itself.
-    pub async fn related_posts(&self, post: &Post, limit: usize) -> Result<Vec<Post>, ApiError> {
+    pub async fn related_posts(&self, post: &Post, limit: usize) -> Result<Vec<Post>, StoreError> {
         let lookups = post.fields.tags.iter().map(|tag| {
             self.client
                 .query()
@@ -412,7 +408,7 @@ impl Store {
     }
 
     /// Post summaries for `slugs`, in that order, skipping any deleted meanwhile.
-    async fn posts_by_slug(&self, slugs: &[String]) -> Result<Vec<Post>, ApiError> {
+    async fn posts_by_slug(&self, slugs: &[String]) -> Result<Vec<Post>, StoreError> {
         let mut found: HashMap<String, Post> = HashMap::new();
         let wanted = slugs.iter().map(|slug| key(&keys::post_named(slug), META)).collect();
         for item in self.batch_get(wanted, None).await? {
@@ -425,15 +421,11 @@ impl Store {
     }
 }
 
-/// A stored post as the API shows it (see [`super::render_stored`]).
-pub(super) fn render_stored(
-    item: &HashMap<String, AttributeValue>,
-    now: Timestamp,
-) -> Result<serde_json::Value, ApiError> {
-    let post = from_item::<MetaItem>(item)?.into_post(String::new())?;
-    Ok(serde_json::to_value(post.view(now, false)).expect("a view serialises"))
+/// A stored post, decoded as a reader would (see [`super::decode_stored`]).
+pub(super) fn decode_stored(item: &HashMap<String, AttributeValue>) -> Result<Post, StoreError> {
+    from_item::<MetaItem>(item)?.into_post(String::new())
 }
 
-fn not_found(slug: &Slug) -> ApiError {
-    ApiError::NotFound(format!("no post named '{slug}'"))
+fn not_found(slug: &Slug) -> StoreError {
+    StoreError::NotFound(Missing::Post(slug.to_string()))
 }

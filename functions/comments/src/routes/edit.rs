@@ -9,7 +9,7 @@ use shared::auth::{client_hash, edit_token_matches, is_admin};
 use shared::comment::edited_body;
 use shared::config::sha256_hex;
 use shared::http::{MAX_BODY, json, json_object, no_content};
-use shared::store::{ClientLimits, CommentEdit, CommentStatus, edit_window_passed};
+use shared::store::{Check, ClientLimits, CommentEdit, CommentStatus};
 use shared::{ApiError, App, markdown};
 
 pub async fn edit(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -21,7 +21,7 @@ pub async fn edit(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
     }
     let now = app.clock.now();
     if !comment.editable_at(now) {
-        return Err(edit_window_passed());
+        return Err(Check::CommentEditable.into());
     }
     // Held or spam stays so until the blogger decides; approved is held again when the
     // new body would be. Whether the commenter was approved before is already settled.
@@ -48,7 +48,7 @@ pub async fn delete(app: &App, req: &Request) -> Result<Response<Body>, ApiError
             return Err(ApiError::Unauthorized);
         }
         if !comment.editable_at(app.clock.now()) {
-            return Err(edit_window_passed());
+            return Err(Check::CommentEditable.into());
         }
     }
     app.store.delete_comment(&comment).await?;
