@@ -96,6 +96,15 @@ pub fn no_content() -> Response<Body> {
 /// Turns a handler's result into the response sent: errors become the `Error` body,
 /// and every response gets the headers the API promises (CORS, nosniff).
 pub fn finish(config: &Config, req: &Request, result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    finish_for(&config.allowed_origins, req, result)
+}
+
+/// [`finish`] for a function that knows only which origins it answers.
+pub fn finish_for(
+    origins: &crate::config::AllowedOrigins,
+    req: &Request,
+    result: Result<Response<Body>, ApiError>,
+) -> Response<Body> {
     let mut response = result.unwrap_or_else(|err| {
         err.log();
         let mut response = json(err.status(), &err.body());
@@ -107,7 +116,7 @@ pub fn finish(config: &Config, req: &Request, result: Result<Response<Body>, Api
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok())
-        && config.allowed_origins.allows(origin)
+        && origins.allows(origin)
         && let Ok(value) = HeaderValue::from_str(origin)
     {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);

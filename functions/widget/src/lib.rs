@@ -1,21 +1,23 @@
 //! The widget function: `GET /embed.js` and `GET /embed.css`, compiled into the binary,
-//! long-cached and revalidated by an ETag of their content.
+//! long-cached and revalidated by an ETag of their content. It reads no data: no table,
+//! no secret, only which origins it answers.
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
-use shared::http::{finish, route_key, unknown_route};
-use shared::{ApiError, App};
+use shared::ApiError;
+use shared::config::AllowedOrigins;
+use shared::http::{finish_for, route_key, unknown_route};
 
 pub const EMBED_JS: &str = include_str!("../assets/embed.js");
 pub const EMBED_CSS: &str = include_str!("../assets/embed.css");
 
-pub async fn handle(app: &App, req: Request) -> Response<Body> {
+pub async fn handle(origins: &AllowedOrigins, req: Request) -> Response<Body> {
     let result = match route_key(&req).unwrap_or_default() {
         "GET /embed.js" => Ok(asset(&req, EMBED_JS, "text/javascript; charset=utf-8")),
         "GET /embed.css" => Ok(asset(&req, EMBED_CSS, "text/css; charset=utf-8")),
         _ => Err::<_, ApiError>(unknown_route(&req)),
     };
-    finish(&app.config, &req, result)
+    finish_for(origins, &req, result)
 }
 
 fn asset(req: &Request, content: &'static str, content_type: &str) -> Response<Body> {

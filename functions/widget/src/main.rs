@@ -5,10 +5,8 @@ use lambda_http::{Error, Request, service_fn};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     shared::init_tracing();
-    let app = shared::App::from_env().await?;
-    lambda_http::run(service_fn(|req: Request| {
-        let app = app.clone();
-        async move { Ok::<_, Infallible>(widget::handle(&app, req).await) }
-    }))
-    .await
+    let origins = shared::config::AllowedOrigins::parse(&std::env::var("ALLOWED_ORIGINS").unwrap_or_default());
+    let origins = &origins;
+    lambda_http::run(service_fn(|req: Request| async move { Ok::<_, Infallible>(widget::handle(origins, req).await) }))
+        .await
 }

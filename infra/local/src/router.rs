@@ -30,9 +30,9 @@ pub fn handler_for(binary: &str) -> Option<Handler> {
     match binary {
         "posts" => Some(|app, req| Box::pin(async move { posts::handle(&app, req).await })),
         "comments" => Some(|app, req| Box::pin(async move { comments::handle(&app, req).await })),
-        "petitions" => Some(|app, req| Box::pin(async move { petitions::handle(&app, req).await })),
-        "pledges" => Some(|app, req| Box::pin(async move { pledges::handle(&app, req).await })),
-        "widget" => Some(|app, req| Box::pin(async move { widget::handle(&app, req).await })),
+        "petitions" => Some(|app, req| Box::pin(async move { campaigns::petitions::handle(&app, req).await })),
+        "pledges" => Some(|app, req| Box::pin(async move { campaigns::pledges::handle(&app, req).await })),
+        "widget" => Some(|app, req| Box::pin(async move { widget::handle(&app.config.allowed_origins, req).await })),
         _ => None,
     }
 }

@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     let app = shared::App::from_env().await?.with_mailer(shared::mail::Ses::from_env().await?);
     lambda_http::run(service_fn(|req: Request| {
         let app = app.clone();
-        async move { Ok::<_, Infallible>(pledges::handle(&app, req).await) }
+        async move { Ok::<_, Infallible>(campaigns::pledges::handle(&app, req).await) }
     }))
     .await
 }
