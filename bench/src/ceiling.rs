@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use app::comment::CommentId;
+use app::config::sha256_hex;
+use app::post::Slug;
+use app::store::{ClientLimits, CommentStatus, NewCommentContext};
+use app::{Store, markdown, time};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use shared::comment::CommentId;
-use shared::config::sha256_hex;
-use shared::post::Slug;
-use shared::store::{ClientLimits, CommentStatus, NewCommentContext};
-use shared::{Store, markdown, time};
 
 use crate::load::{CONNECTIONS, cpu_time};
 

@@ -21,11 +21,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use app::mail::Outbox;
+use app::{App, Config, Store};
 use aws_sdk_dynamodb::Client;
 use local_stack::{DynamoDbLocal, Options, Router, Template, router, template};
 use serde_json::{Value, json};
-use shared::mail::Outbox;
-use shared::{App, Config, Store};
 
 use crate::capacity::{Call, ConsumedCapacity, Recorder};
 use crate::load::Scenario;
@@ -57,7 +57,7 @@ fn number(name: &str, default: u64) -> Result<u64, String> {
 async fn run() -> Result<(), String> {
     // The stack's own log (RUST_LOG=error shows why a request failed).
     if std::env::var("RUST_LOG").is_ok() {
-        shared::init_tracing();
+        app::init_tracing();
     }
     let began = Instant::now();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -93,7 +93,7 @@ async fn run() -> Result<(), String> {
     // Every writer in these runs comes from its own address; the limit stays out of the way.
     config.writes_per_minute = 1_000_000;
     // Measure what is deployed: counts may come from a warm function's memory for 5 s.
-    config.count_cache = std::time::Duration::from_secs(shared::config::DEFAULT_COUNT_CACHE_SECONDS.into());
+    config.count_cache = std::time::Duration::from_secs(app::config::DEFAULT_COUNT_CACHE_SECONDS.into());
     let template = Template::load(&template::default_path())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let options = Options { trust_forwarded_for: true };
@@ -233,7 +233,7 @@ fn function_env(config: &Config, table: &str, endpoint: &str) -> HashMap<String,
         ("TABLE_NAME".to_owned(), table.to_owned()),
         ("DYNAMODB_ENDPOINT".to_owned(), endpoint.to_owned()),
         ("IP_HASH_SALT".to_owned(), config.ip_hash_salt.clone()),
-        ("ADMIN_TOKEN_SHA256".to_owned(), shared::config::sha256_hex(ADMIN_TOKEN.as_bytes())),
+        ("ADMIN_TOKEN_SHA256".to_owned(), app::config::sha256_hex(ADMIN_TOKEN.as_bytes())),
         ("MAIL_SENDER".to_owned(), "petitions@bench.example".to_owned()),
         ("AWS_ACCESS_KEY_ID".to_owned(), "local".to_owned()),
         ("AWS_SECRET_ACCESS_KEY".to_owned(), "local".to_owned()),
@@ -297,7 +297,7 @@ async fn seed(http: &reqwest::Client, base: &str) -> Result<(), String> {
 /// A second router over the same table whose store reads consumed capacity.
 async fn capacity_stack(config: &Config, template: &Template) -> Result<(String, Recorder, Outbox), String> {
     let recorder = Recorder::default();
-    let client_config = Store::client_config(config).interceptor(ConsumedCapacity(recorder.clone())).build();
+    let client_config = Store::client_config(&config.store()).interceptor(ConsumedCapacity(recorder.clone())).build();
     let store = Store::new(Client::from_conf(client_config), &config.table_name, &config.ip_hash_salt);
     let outbox = Outbox::default();
     let app =

@@ -4,10 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shared::campaign::{Kind, NewPetition, NewPledge, NewSignup};
-use shared::comment::{MAX_AUTHOR, MAX_BODY, NewComment};
-use shared::http::Page;
-use shared::store::{Cursor, CursorKey};
+use app::campaign::{Kind, NewPetition, NewPledge, NewSignup};
+use app::comment::{MAX_AUTHOR, MAX_BODY, NewComment};
+use app::http::Page;
+use app::store::{Cursor, CursorKey};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(signup) = NewSignup::from_json(map.clone(), kind) {
                 // What may reach a mail or a public list: one line, no address.
                 let name = &signup.details.name;
-                assert!(!name.contains(['\n', '\r']) && !shared::input::contains_web_address(name), "{name:?}");
+                assert!(!name.contains(['\n', '\r']) && !app::input::contains_web_address(name), "{name:?}");
             }
         }
     }
@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     // Text may say anything, `href="` included; markup may not. Text never holds a raw
     // `<` (it is escaped), so every `<a href="` is a link: its target must be http,
     // https or mailto. And no script element.
-    let html = shared::markdown::render(&text);
+    let html = app::markdown::render(&text);
     assert!(!html.contains("<script"), "{html}");
     for (at, _) in html.match_indices("<a href=\"") {
         let target = &html[at + 9..];

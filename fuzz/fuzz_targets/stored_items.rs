@@ -23,6 +23,6 @@ fn attribute(value: serde_json::Value) -> AttributeValue {
 fuzz_target!(|data: &[u8]| {
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(data) {
         let item: HashMap<String, AttributeValue> = map.into_iter().map(|(k, v)| (k, attribute(v))).collect();
-        let _ = shared::render_stored(&item, shared::time::now());
+        let _ = app::render_stored(&item, app::time::now());
     }
 });

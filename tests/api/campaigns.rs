@@ -91,7 +91,7 @@ async fn a_reader_signs_confirms_and_counts_exactly_once() {
     assert_eq!(signers["items"][0]["name"], "Ji-woo");
     assert_eq!(signers["items"][0]["country"], "Korea");
     assert!(!signers.to_string().contains('@'), "no email in public lists");
-    let unsalted = shared::config::sha256_hex(b"email:jiwoo@gmail.com");
+    let unsalted = app::config::sha256_hex(b"email:jiwoo@gmail.com");
     let cursor =
         app.get("/petitions/free-them/signatures?limit=1").await.body["next_cursor"].as_str().unwrap().to_owned();
     use base64::Engine;

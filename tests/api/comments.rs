@@ -1,10 +1,10 @@
 //! The comments operations of `openapi.yaml` and the reader's and blogger's stories of the
 //! scenario, over HTTP against DynamoDB Local.
 
+use app::config::Moderation;
+use app::store::keys;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::config::Moderation;
-use shared::store::keys;
 
 use crate::helpers::{Answer, TestApp};
 
@@ -52,7 +52,7 @@ async fn age_comment(app: &TestApp, slug: &str, id: &str, minutes: i64) {
         .await
         .unwrap();
     let path = pointer.item().unwrap()["path"].as_s().unwrap().clone();
-    let earlier = shared::time::format(shared::time::now() - time_minutes(minutes));
+    let earlier = app::time::format(app::time::now() - time_minutes(minutes));
     store
         .client()
         .update_item()
@@ -416,7 +416,7 @@ async fn no_script_survives_the_xss_corpus() {
         assert!(answer.status.is_success(), "{payload}: {}", answer.body);
         let html = answer.body["comment"]["body_html"].as_str().unwrap();
         for (tag, attributes) in tags(html) {
-            assert!(shared::markdown::TAGS.contains(&tag.as_str()), "{payload} rendered <{tag}>: {html}");
+            assert!(app::markdown::TAGS.contains(&tag.as_str()), "{payload} rendered <{tag}>: {html}");
             for (name, value) in attributes {
                 assert!(["href", "rel", "start"].contains(&name.as_str()), "{payload} rendered {name}=: {html}");
                 if name == "href" {
@@ -518,7 +518,7 @@ async fn no_public_response_reveals_an_email() {
         )
         .await;
     bodies.push(edit.body.to_string());
-    let hash = shared::config::sha256_hex(EMAIL.as_bytes());
+    let hash = app::config::sha256_hex(EMAIL.as_bytes());
     for body in bodies {
         assert!(!body.contains(EMAIL) && !body.contains("reader.private") && !body.contains(&hash), "{body}");
     }

@@ -1,9 +1,9 @@
 use std::sync::OnceLock;
 
+use app::Config;
 use local_stack::{DynamoDbLocal, Stack, Template, template};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::Config;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 

@@ -1,9 +1,9 @@
 //! The local router stands in for API Gateway: it routes exactly the template's routes,
 //! answers what API Gateway answers for the rest, and applies CORS as configured.
 
+use app::config::AllowedOrigins;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use shared::config::AllowedOrigins;
 
 use crate::helpers::{TestApp, template};
 

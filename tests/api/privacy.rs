@@ -4,9 +4,9 @@
 //! them (nor their unsalted hashes) appears in any public body or header; that what is
 //! kept about a client expires; and that the admin export is the one way emails leave.
 
+use app::config::sha256_hex;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::config::sha256_hex;
 
 use crate::helpers::{Answer, TestApp};
 
@@ -199,7 +199,7 @@ async fn no_public_answer_reveals_an_email_or_an_address() {
 async fn retention_is_bounded(app: &TestApp) {
     let store = &app.stack.app.store;
     let items = store.client().scan().table_name(store.table()).send().await.unwrap();
-    let now = shared::time::now().unix_timestamp();
+    let now = app::time::now().unix_timestamp();
     let mut windows = 0;
     for item in items.items() {
         let text = format!("{item:?}").to_lowercase();

@@ -2,11 +2,11 @@
 //! each performed through the local stack, with the safe outcome asserted: what is
 //! published, what a mail says, what a page of comments holds, what an answer reveals.
 
+use app::config::Moderation;
+use app::store::{MailCaps, keys};
 use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::config::Moderation;
-use shared::store::{MailCaps, keys};
 
 use crate::helpers::{Answer, TestApp};
 
@@ -32,11 +32,11 @@ fn signature(name: &str, email: &str, public: bool) -> Value {
     json!({"name": name, "email": email, "country": "Elsewhere", "comment": "Not mine", "public": public, "consent": true})
 }
 
-fn mails_to(app: &TestApp, to: &str) -> Vec<shared::mail::Mail> {
+fn mails_to(app: &TestApp, to: &str) -> Vec<app::mail::Mail> {
     app.stack.outbox.mails().into_iter().filter(|m| m.to == to).collect()
 }
 
-fn token_of(mail: &shared::mail::Mail) -> String {
+fn token_of(mail: &app::mail::Mail) -> String {
     mail.links[0].rsplit('/').next().unwrap().to_owned()
 }
 
@@ -571,11 +571,11 @@ async fn erasing_a_signup_erases_every_trace_of_the_person() {
     assert_eq!(public_names(&app, "/petitions/erase-me/signatures").await, Vec::<String>::new());
     // Nothing in the table holds the address, its keys, or points at the person.
     let salt = &app.stack.app.config.ip_hash_salt;
-    let parsed = shared::comment::Email::parse(email).unwrap();
-    let slug = shared::post::Slug::parse("erase-me").unwrap();
-    let signer = shared::campaign::signer_key(&parsed, salt, shared::campaign::Kind::Petition, &slug);
-    let address = shared::campaign::address_key(&parsed, salt);
-    let hashes = [shared::config::sha256_hex(first.as_bytes()), shared::config::sha256_hex(second.as_bytes())];
+    let parsed = app::comment::Email::parse(email).unwrap();
+    let slug = app::post::Slug::parse("erase-me").unwrap();
+    let signer = app::campaign::signer_key(&parsed, salt, app::campaign::Kind::Petition, &slug);
+    let address = app::campaign::address_key(&parsed, salt);
+    let hashes = [app::config::sha256_hex(first.as_bytes()), app::config::sha256_hex(second.as_bytes())];
     let items = store.client().scan().table_name(store.table()).send().await.unwrap();
     for item in items.items() {
         let text = format!("{item:?}");
@@ -609,14 +609,14 @@ async fn the_export_pages_through_any_number_of_signers() {
     // Confirmed signups written straight to their shards, as 600 confirmations would,
     // each with a long comment so that pages also stop at their size.
     let store = &app.stack.app.store;
-    let big = shared::post::Slug::parse("big").unwrap();
+    let big = app::post::Slug::parse("big").unwrap();
     let mut requests = Vec::new();
     for i in 0..600 {
-        let signer = shared::config::sha256_hex(format!("signer {i}").as_bytes());
-        let shard = shared::store::shard_of(&signer);
+        let signer = app::config::sha256_hex(format!("signer {i}").as_bytes());
+        let shard = app::store::shard_of(&signer);
         let s = |v: &str| AttributeValue::S(v.to_owned());
         let item = std::collections::HashMap::from([
-            ("PK".to_owned(), s(&keys::shard(shared::campaign::Kind::Petition, &big, shard))),
+            ("PK".to_owned(), s(&keys::shard(app::campaign::Kind::Petition, &big, shard))),
             ("SK".to_owned(), s(&keys::signup(&signer))),
             ("name".to_owned(), s(if i == 7 { "=cmd()" } else { "Signer" })),
             ("email".to_owned(), s(&format!("signer{i}@example.org"))),
@@ -652,7 +652,7 @@ async fn the_export_pages_through_any_number_of_signers() {
             link[link.find('<').unwrap() + 1..link.find('>').unwrap()].to_owned()
         });
         let csv = response.text().await.unwrap();
-        assert!(csv.len() <= shared::signups::MAX_EXPORT_BYTES, "a page of {} bytes", csv.len());
+        assert!(csv.len() <= app::signups::MAX_EXPORT_BYTES, "a page of {} bytes", csv.len());
         for line in csv.lines() {
             if line.starts_with("name,email") {
                 headers += 1;

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use app::Config;
 use local_stack::{DynamoDbLocal, Options, Template, template};
 use serde_json::{Value, json};
-use shared::Config;
 use tokio::sync::Mutex;
 
 const ADMIN: &str = "soak-admin-token";
@@ -45,7 +45,7 @@ fn setting(name: &str, default: u64) -> u64 {
 async fn run() -> Result<(), String> {
     // The stack's own log (RUST_LOG=error shows why a request failed).
     if std::env::var("RUST_LOG").is_ok() {
-        shared::init_tracing();
+        app::init_tracing();
     }
     let clients = setting("SOAK_CLIENTS", 200) as usize;
     let seconds = setting("SOAK_SECONDS", 60);

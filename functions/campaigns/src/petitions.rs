@@ -1,16 +1,16 @@
 //! The petitions function: the `petitions` operations of `openapi.yaml`, and the
 //! confirm and erase links (the `signups` operations) that petitions and pledges share.
 
+use app::auth::require_admin;
+use app::campaign::{Kind, NewPetition};
+use app::http::{MAX_BODY, finish, json, json_object, route_key, unknown_route};
+use app::signups::{self, campaign_json};
+use app::store::campaigns::Terms;
+use app::store::{Campaign, Tally};
+use app::{ApiError, App, time};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::auth::require_admin;
-use shared::campaign::{Kind, NewPetition};
-use shared::http::{MAX_BODY, finish, json, json_object, route_key, unknown_route};
-use shared::signups::{self, campaign_json};
-use shared::store::campaigns::Terms;
-use shared::store::{Campaign, Tally};
-use shared::{ApiError, App, time};
 
 const PETITION: Kind = Kind::Petition;
 
@@ -52,8 +52,8 @@ async fn get(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
 }
 
 /// Counts read in the last few seconds, by (table, slug), for `Config::count_cache`.
-static COUNTS: std::sync::LazyLock<shared::cache::TtlCache<(String, String), serde_json::Value>> =
-    std::sync::LazyLock::new(|| shared::cache::TtlCache::new(10_000));
+static COUNTS: std::sync::LazyLock<app::cache::TtlCache<(String, String), serde_json::Value>> =
+    std::sync::LazyLock::new(|| app::cache::TtlCache::new(10_000));
 
 /// `GET /petitions/{slug}/count`: cacheable, so a viral day's readers mostly hit a cache
 /// (and a warm function answers from memory for `Config::count_cache`).

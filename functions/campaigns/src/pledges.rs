@@ -1,15 +1,15 @@
 //! The pledges function: the `pledges` operations of `openapi.yaml`. A pledge is conditional, in
 //! the PledgeBank sense: "I will give $3 to the fund, but only if 1,000 others will too."
 
+use app::auth::require_admin;
+use app::campaign::{Kind, NewPledge};
+use app::http::{MAX_BODY, finish, json, json_object, route_key, unknown_route};
+use app::signups::{self, campaign_json};
+use app::store::campaigns::Terms;
+use app::store::{Campaign, Tally};
+use app::{ApiError, App, time};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::auth::require_admin;
-use shared::campaign::{Kind, NewPledge};
-use shared::http::{MAX_BODY, finish, json, json_object, route_key, unknown_route};
-use shared::signups::{self, campaign_json};
-use shared::store::campaigns::Terms;
-use shared::store::{Campaign, Tally};
-use shared::{ApiError, App, time};
 
 const PLEDGE: Kind = Kind::Pledge;
 

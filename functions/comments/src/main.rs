@@ -4,8 +4,8 @@ use lambda_http::{Error, Request, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    shared::init_tracing();
-    let app = shared::App::from_env().await?;
+    app::init_tracing();
+    let app = app::App::from_env().await?;
     lambda_http::run(service_fn(|req: Request| {
         let app = app.clone();
         async move { Ok::<_, Infallible>(comments::handle(&app, req).await) }

@@ -4,9 +4,9 @@
 
 mod routes;
 
+use app::http::{finish, route_key, unknown_route};
+use app::{ApiError, App};
 use lambda_http::{Body, Request, Response};
-use shared::http::{finish, route_key, unknown_route};
-use shared::{ApiError, App};
 
 /// Answers one request; every error has already become its `Error` response.
 pub async fn handle(app: &App, req: Request) -> Response<Body> {

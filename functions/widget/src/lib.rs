@@ -2,11 +2,11 @@
 //! long-cached and revalidated by an ETag of their content. It reads no data: no table,
 //! no secret, only which origins it answers.
 
+use app::ApiError;
+use app::config::AllowedOrigins;
+use app::http::{finish_for, route_key, unknown_route};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
-use shared::ApiError;
-use shared::config::AllowedOrigins;
-use shared::http::{finish_for, route_key, unknown_route};
 
 pub const EMBED_JS: &str = include_str!("../assets/embed.js");
 pub const EMBED_CSS: &str = include_str!("../assets/embed.css");
@@ -21,7 +21,7 @@ pub async fn handle(origins: &AllowedOrigins, req: Request) -> Response<Body> {
 }
 
 fn asset(req: &Request, content: &'static str, content_type: &str) -> Response<Body> {
-    let etag = format!("\"{}\"", &shared::config::sha256_hex(content.as_bytes())[..16]);
+    let etag = format!("\"{}\"", &app::config::sha256_hex(content.as_bytes())[..16]);
     let fresh = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v == etag);
     let builder = Response::builder()
         .header(header::ETAG, &etag)

@@ -12,10 +12,10 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use app::mail::Outbox;
+use app::{App, Config, Store};
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::{Body, Response};
-use shared::mail::Outbox;
-use shared::{App, Config, Store};
 use tokio::net::TcpListener;
 
 pub use dynamodb::DynamoDbLocal;
@@ -57,7 +57,7 @@ pub async fn start_with(
     // Links in mail point at this stack, whatever Host a client sends.
     let mut config = config;
     config.public_url.get_or_insert_with(|| format!("http://{addr}"));
-    let store = Store::connect(&config).await;
+    let store = Store::connect(&config.store()).await;
     dynamodb::create_table(store.client(), &config.table_name, &template.table).await?;
     let outbox = Outbox::default();
     let app = App { config: Arc::new(config), store, mailer: Arc::new(outbox.clone()), clock: Default::default() };
@@ -81,7 +81,7 @@ fn dev_route(
     match (method, path) {
         (&Method::GET, "/_dev/outbox") => {
             let body = serde_json::json!({ "items": outbox.mails() });
-            Some(Box::pin(async move { shared::http::json(StatusCode::OK, &body) }))
+            Some(Box::pin(async move { app::http::json(StatusCode::OK, &body) }))
         }
         (&Method::GET, "/") => Some(Box::pin(async {
             Response::builder()

@@ -1,8 +1,8 @@
 //! `make dev`: DynamoDB Local, the table from the template, the demo data, and every
 //! function on http://127.0.0.1:3000 (`PORT` to change it). Ctrl-C stops all of it.
 
+use app::Config;
 use local_stack::{DynamoDbLocal, Template, seed, start, template};
-use shared::Config;
 
 #[tokio::main]
 async fn main() {
@@ -13,14 +13,14 @@ async fn main() {
 }
 
 async fn run() -> Result<(), String> {
-    shared::init_tracing();
+    app::init_tracing();
     let port: u16 = std::env::var("PORT")
         .ok()
         .map(|p| p.parse().map_err(|_| format!("PORT={p} is not a port")))
         .transpose()?
         .unwrap_or(3000);
     let admin_token =
-        std::env::var("ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).unwrap_or_else(shared::auth::random_token);
+        std::env::var("ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).unwrap_or_else(app::auth::random_token);
     let template = Template::load(&template::default_path())?;
 
     // An endpoint given from outside is used as it is; otherwise the stack runs its own.

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use app::App;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http_body_util::{BodyExt, Full};
@@ -18,7 +19,6 @@ use lambda_http::http::{self, HeaderMap, HeaderValue, Method, StatusCode, header
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
-use shared::App;
 use tokio::net::TcpListener;
 
 use crate::template::{Cors, Route, Template};

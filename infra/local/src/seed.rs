@@ -2,9 +2,9 @@
 //! sent back across the border, a recent post on the same subject, and posts on other
 //! subjects so that "related posts" has something to choose between.
 
-use shared::post::{PostFields, Slug, Tag};
-use shared::store::{Check, StoreError};
-use shared::{App, time};
+use app::post::{PostFields, Slug, Tag};
+use app::store::{Check, StoreError};
+use app::{App, time};
 
 const RECENT: &str = "families-still-held-at-the-border";
 const PETITION: &str = "stop-the-repatriations";
@@ -76,7 +76,7 @@ pub async fn seed(app: &App) -> Result<usize, StoreError> {
             author: "Min-jun".to_owned(),
             tags: demo.tags.iter().map(|t| Tag::parse(t).expect("demo tags are valid")).collect(),
             published_at: Some(published_at),
-            comments_close_after_days: Some(shared::post::DEFAULT_COMMENT_WINDOW_DAYS),
+            comments_close_after_days: Some(app::post::DEFAULT_COMMENT_WINDOW_DAYS),
             petition: (demo.slug == RECENT).then(|| Slug::parse(PETITION).expect("valid")),
             pledge: (demo.slug == RECENT).then(|| Slug::parse(PLEDGE).expect("valid")),
         };
@@ -130,16 +130,16 @@ const RECENT_THREAD: &[DemoComment] = &[
 
 /// Seeds the demo threads (only onto posts that have none yet).
 pub async fn seed_comments(app: &App) -> Result<usize, StoreError> {
-    use shared::comment::CommentId;
-    use shared::store::{CommentStatus, NewCommentContext};
+    use app::comment::CommentId;
+    use app::store::{CommentStatus, NewCommentContext};
     let mut written = 0;
-    let page = shared::http::Page { limit: 1, cursor: None };
+    let page = app::http::Page { limit: 1, cursor: None };
     for (slug, thread, start) in [
         ("china-returns-31-refugees", OLD_THREAD, time::parse("2012-03-08T11:00:00Z").expect("valid")),
         ("families-still-held-at-the-border", RECENT_THREAD, time::now() - ::time::Duration::days(2)),
     ] {
         let slug = Slug::parse(slug).expect("demo slugs are valid");
-        if !app.store.thread(&slug, &page, shared::store::ThreadSort::Oldest, false).await?.0.is_empty() {
+        if !app.store.thread(&slug, &page, app::store::ThreadSort::Oldest, false).await?.0.is_empty() {
             continue;
         }
         let mut ids: Vec<CommentId> = Vec::new();
@@ -154,13 +154,13 @@ pub async fn seed_comments(app: &App) -> Result<usize, StoreError> {
                         author: (*author).to_owned(),
                         website: None,
                         body: (*body).to_owned(),
-                        body_html: shared::markdown::render(body),
+                        body_html: app::markdown::render(body),
                         parent_id: reply_to.map(|n| ids[n as usize - 1].clone()),
                         is_post_author,
                         status: CommentStatus::Approved,
                         email_hash: None,
                         commenter_key_hash: None,
-                        edit_token_hash: shared::config::sha256_hex(shared::auth::random_token().as_bytes()),
+                        edit_token_hash: app::config::sha256_hex(app::auth::random_token().as_bytes()),
                         limits: None,
                         now: start + ::time::Duration::minutes(37 * i as i64),
                     },
@@ -185,11 +185,11 @@ const SIGNERS: &[(&str, &str, Option<&str>, bool)] = &[
 /// The petition to the ministry and the "$3 if 1,000 others will" pledge, with a few
 /// confirmed signers; skipped when they exist.
 pub async fn seed_campaigns(app: &App) -> Result<(), StoreError> {
-    use shared::campaign::{Kind, SignupDetails, address_key, signer_key};
-    use shared::comment::Email;
-    use shared::config::sha256_hex;
-    use shared::store::campaigns::Terms;
-    use shared::store::{Campaign, MailCaps, SignupRequest};
+    use app::campaign::{Kind, SignupDetails, address_key, signer_key};
+    use app::comment::Email;
+    use app::config::sha256_hex;
+    use app::store::campaigns::Terms;
+    use app::store::{Campaign, MailCaps, SignupRequest};
     let now = time::now();
     let petition_slug = Slug::parse(PETITION).expect("valid");
     let recent = Slug::parse(RECENT).expect("valid");
@@ -241,7 +241,7 @@ one family's way out."
                 public: *public,
             };
             let salt = &app.config.ip_hash_salt;
-            let token_hash = sha256_hex(shared::auth::random_token().as_bytes());
+            let token_hash = sha256_hex(app::auth::random_token().as_bytes());
             // As a reader would: a request, then the confirmation with what it asked for.
             let request = SignupRequest {
                 kind,

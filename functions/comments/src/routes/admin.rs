@@ -1,15 +1,15 @@
 //! The blogger's moderation: `GET /admin/comments?status=pending` (oldest first) and
 //! `POST /admin/comments/{id}/approve`, `/spam`, `/delete`.
 
+use app::auth::require_admin;
+use app::comment::{Email, commenter_email_hash};
+use app::http::{MAX_BODY, json, json_object, query_param};
+use app::input::{Fields, required};
+use app::store::{Comment, CommentStatus};
+use app::{ApiError, App};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::auth::require_admin;
-use shared::comment::{Email, commenter_email_hash};
-use shared::http::{MAX_BODY, Page, json, json_object, query_param};
-use shared::input::{Fields, required};
-use shared::store::{Comment, CommentStatus};
-use shared::{ApiError, App};
 
 pub enum Action {
     Approve,
@@ -22,7 +22,7 @@ pub async fn queue(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
     if !matches!(query_param(req, "status"), None | Some("pending")) {
         return Err(ApiError::validation("status", "only the pending queue is listed"));
     }
-    let page = Page::from_request(req)?;
+    let page = app::http::page(req)?;
     let (comments, next_cursor) = app.store.pending_comments(&page).await?;
     let items: Vec<_> = comments.iter().map(Comment::view).collect();
     Ok(json(StatusCode::OK, &json!({ "items": items, "next_cursor": next_cursor })))
@@ -36,7 +36,7 @@ pub async fn erase_commenter(app: &App, req: &Request) -> Result<Response<Body>,
     fields.finish()?;
     let email = email.expect("checked by finish");
     app.store.forget_commenter(&commenter_email_hash(&email, &app.config.ip_hash_salt)).await?;
-    Ok(shared::http::no_content())
+    Ok(app::http::no_content())
 }
 
 pub async fn moderate(app: &App, req: &Request, action: Action) -> Result<Response<Body>, ApiError> {
@@ -47,7 +47,7 @@ pub async fn moderate(app: &App, req: &Request, action: Action) -> Result<Respon
         Action::Spam => app.store.moderate(&comment, CommentStatus::Spam, app.clock.now()).await?,
         Action::Delete => {
             app.store.delete_comment(&comment).await?;
-            return Ok(shared::http::no_content());
+            return Ok(app::http::no_content());
         }
     }
     let comment = super::comment(app, req, None).await?;

@@ -2,13 +2,13 @@
 
 use std::sync::LazyLock;
 
+use app::cache::TtlCache;
+use app::http::{json, query_param};
+use app::post::Slug;
+use app::{ApiError, App};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::cache::TtlCache;
-use shared::http::{json, query_param};
-use shared::post::Slug;
-use shared::{ApiError, App};
 
 const MAX_POSTS: usize = 200;
 

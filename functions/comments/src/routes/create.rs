@@ -1,15 +1,15 @@
 //! `POST /posts/{slug}/comments`: 201 with the comment and its edit token, or 202 when
 //! moderation holds it.
 
+use app::auth::{client_hash, is_admin, random_token};
+use app::comment::{CommentId, NewComment, commenter_email_hash, commenter_key_hash};
+use app::config::sha256_hex;
+use app::http::{MAX_BODY, json, json_object};
+use app::store::{ClientLimits, CommentStatus, NewCommentContext};
+use app::{ApiError, App, markdown};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::auth::{client_hash, is_admin, random_token};
-use shared::comment::{CommentId, NewComment, commenter_email_hash, commenter_key_hash};
-use shared::config::sha256_hex;
-use shared::http::{MAX_BODY, json, json_object};
-use shared::store::{ClientLimits, CommentStatus, NewCommentContext};
-use shared::{ApiError, App, markdown};
 
 pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = super::slug(req)?;

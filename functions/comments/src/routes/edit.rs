@@ -3,14 +3,14 @@
 //! An edit passes the same checks as a new comment: the rate limit, the repeat rule and
 //! moderation, so a clean comment edited into a link farm is held like one posted so.
 
+use app::auth::{client_hash, edit_token_matches, is_admin};
+use app::comment::edited_body;
+use app::config::sha256_hex;
+use app::http::{MAX_BODY, json, json_object, no_content};
+use app::store::{Check, ClientLimits, CommentEdit, CommentStatus};
+use app::{ApiError, App, markdown};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::auth::{client_hash, edit_token_matches, is_admin};
-use shared::comment::edited_body;
-use shared::config::sha256_hex;
-use shared::http::{MAX_BODY, json, json_object, no_content};
-use shared::store::{Check, ClientLimits, CommentEdit, CommentStatus};
-use shared::{ApiError, App, markdown};
 
 pub async fn edit(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = super::slug(req)?;

@@ -1,10 +1,10 @@
 //! `GET /posts/{slug}/comments.atom`: the newest comments of a post as an Atom feed.
 
+use app::http::Page;
+use app::store::ThreadSort;
+use app::{ApiError, App, time};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
-use shared::http::Page;
-use shared::store::ThreadSort;
-use shared::{ApiError, App, time};
 
 const ENTRIES: usize = 50;
 

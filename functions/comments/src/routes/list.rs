@@ -2,13 +2,13 @@
 
 use std::sync::{Arc, LazyLock};
 
+use app::http::query_param;
+use app::store::{Comment, ThreadSort};
+use app::{ApiError, App, time};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use shared::http::{Page, query_param};
-use shared::store::{Comment, ThreadSort};
-use shared::{ApiError, App, time};
 
 use crate::thread_cache::{CachedPage, PageKey, ThreadCache};
 
@@ -27,7 +27,7 @@ struct ThreadPage<'a> {
 
 pub async fn list(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = super::slug(req)?;
-    let page = Page::from_request(req)?;
+    let page = app::http::page(req)?;
     let sort = match query_param(req, "sort") {
         None | Some("oldest") => ThreadSort::Oldest,
         Some("newest") => ThreadSort::Newest,

@@ -14,15 +14,15 @@ pub use edit::{delete, edit};
 pub use feed::feed;
 pub use list::list;
 
+use app::comment::CommentId;
+use app::http::path_param;
+use app::post::{Post, Slug};
+use app::store::Comment;
+use app::{ApiError, App, markdown};
 use lambda_http::Request;
-use shared::comment::CommentId;
-use shared::http::path_param;
-use shared::post::{Post, Slug};
-use shared::store::Comment;
-use shared::{ApiError, App, markdown};
 
 fn slug(req: &Request) -> Result<Slug, ApiError> {
-    Slug::from_path(&path_param(req, "slug"), "post")
+    app::http::slug_from_path(&path_param(req, "slug"), "post")
 }
 
 async fn post(app: &App, slug: &Slug) -> Result<Post, ApiError> {

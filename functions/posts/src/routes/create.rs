@@ -1,11 +1,11 @@
 //! `POST /posts` (admin): 201 with the post, 409 when the slug is taken.
 
+use app::auth::require_admin;
+use app::http::{json, json_object};
+use app::post::{MAX_POST_REQUEST, PostFields};
+use app::{ApiError, App};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::auth::require_admin;
-use shared::http::{json, json_object};
-use shared::post::{MAX_POST_REQUEST, PostFields};
-use shared::{ApiError, App};
 
 pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_admin(&app.config, req)?;

@@ -1,9 +1,9 @@
 //! `GET /posts/{slug}`.
 
+use app::http::json;
+use app::{ApiError, App};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::http::json;
-use shared::{ApiError, App};
 
 pub async fn get(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let slug = super::slug(req)?;

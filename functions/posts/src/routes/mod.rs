@@ -14,11 +14,11 @@ pub use list::list;
 pub use related::related;
 pub use update::update;
 
+use app::ApiError;
+use app::http::path_param;
+use app::post::Slug;
 use lambda_http::Request;
-use shared::ApiError;
-use shared::http::path_param;
-use shared::post::Slug;
 
 fn slug(req: &Request) -> Result<Slug, ApiError> {
-    Slug::from_path(&path_param(req, "slug"), "post")
+    app::http::slug_from_path(&path_param(req, "slug"), "post")
 }

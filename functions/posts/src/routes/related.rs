@@ -1,10 +1,10 @@
 //! `GET /posts/{slug}/related?limit=3`: the posts sharing the most tags, newest first.
 
+use app::http::{Page, json, query_param};
+use app::{ApiError, App};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::http::{Page, json, query_param};
-use shared::{ApiError, App};
 
 const DEFAULT_LIMIT: u32 = 3;
 const MAX_LIMIT: u32 = 20;

@@ -65,9 +65,9 @@ impl Ses {
             .ok_or(crate::config::ConfigError::Missing("MAIL_SENDER"))?;
         let config = aws_sdk_sesv2::Config::builder()
             .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
-            .region(crate::aws::region())
-            .credentials_provider(crate::aws::credentials())
-            .http_client(crate::aws::http_client())
+            .region(crate::store::aws::region())
+            .credentials_provider(crate::store::aws::credentials())
+            .http_client(crate::store::aws::http_client())
             .build();
         Ok(Self { client: aws_sdk_sesv2::Client::from_conf(config), from })
     }

@@ -2,43 +2,12 @@
 //! `openapi.yaml` (the `Error` schema). What the client did wrong carries a message for them; what went wrong
 //! inside is logged with its whole chain and answered with a plain message.
 
-use std::collections::BTreeMap;
-
 use lambda_http::http::StatusCode;
 
 use crate::store::{Check, Missing, StoreError};
 use serde_json::json;
 
-/// Per-field validation messages, in field order.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct FieldErrors(BTreeMap<String, Vec<String>>);
-
-impl FieldErrors {
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_default().push(message.into());
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn get(&self, field: &str) -> Option<&[String]> {
-        self.0.get(field).map(Vec::as_slice)
-    }
-
-    /// `Ok(())` when nothing was added, else the 422 error.
-    pub fn into_result(self) -> Result<(), ApiError> {
-        if self.is_empty() { Ok(()) } else { Err(ApiError::Validation(self)) }
-    }
-
-    fn summary(&self) -> String {
-        self.0
-            .iter()
-            .map(|(field, messages)| format!("{field}: {}", messages.join(", ")))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
+pub use domain::FieldErrors;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -70,9 +39,7 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
-        let mut errors = FieldErrors::default();
-        errors.add(field, message);
-        Self::Validation(errors)
+        Self::Validation(FieldErrors::one(field, message))
     }
 
     pub fn status(&self) -> StatusCode {
@@ -114,7 +81,7 @@ impl ApiError {
         };
         let mut error = json!({ "code": self.code(), "message": message });
         if let Self::Validation(fields) = self {
-            error["fields"] = json!(fields.0);
+            error["fields"] = json!(fields);
         }
         json!({ "error": error })
     }
@@ -131,6 +98,13 @@ impl ApiError {
             }
             tracing::error!(code = self.code(), error = %chain, "request failed");
         }
+    }
+}
+
+/// A request that does not parse: 422, every field named.
+impl From<FieldErrors> for ApiError {
+    fn from(fields: FieldErrors) -> Self {
+        Self::Validation(fields)
     }
 }
 

@@ -1,5 +1,5 @@
 //! What goes wrong in the store, in the store's words. The store picks no HTTP status:
-//! `impl From<StoreError> for ApiError` (in `crate::error`) is the one place that does.
+//! `impl From<StoreError> for ApiError` (in the HTTP layer's `error` module) is the one place that does.
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

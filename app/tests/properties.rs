@@ -4,17 +4,17 @@
 
 use std::collections::HashMap;
 
+use app::campaign::{Kind, normalise_email};
+use app::comment::{Email, Website, is_email, is_http_url};
+use app::input::{contains_web_address, single_line};
+use app::markdown;
+use app::post::Slug;
+use app::store::{Cursor, CursorKey};
 use aws_sdk_dynamodb::types::AttributeValue;
 use proptest::prelude::*;
-use shared::campaign::{Kind, normalise_email};
-use shared::comment::{Email, Website, is_email, is_http_url};
-use shared::input::{contains_web_address, single_line};
-use shared::markdown;
-use shared::post::Slug;
-use shared::store::{Cursor, CursorKey};
 
 fn signer_key(email: &Email, salt: &str) -> String {
-    shared::campaign::signer_key(email, salt, Kind::Petition, &Slug::parse("free-them").unwrap())
+    app::campaign::signer_key(email, salt, Kind::Petition, &Slug::parse("free-them").unwrap())
 }
 
 fn secret() -> CursorKey {
@@ -118,13 +118,13 @@ proptest! {
     #[test]
     fn no_stored_item_panics_a_reader(item in stored_item()) {
         // Whatever a table holds, reading it answers a value or an error, never a panic.
-        let _ = shared::render_stored(&item, shared::time::now());
+        let _ = app::render_stored(&item, app::time::now());
     }
 
     #[test]
     fn well_formed_items_render(kind in 0..WELL_FORMED.len()) {
         let item = stored_item_unchanged(kind);
-        let rendered = shared::render_stored(&item, shared::time::now());
+        let rendered = app::render_stored(&item, app::time::now());
         prop_assert!(rendered.iter().any(Result::is_ok), "{:?}", rendered);
     }
 
@@ -132,7 +132,7 @@ proptest! {
     fn rendered_markdown_has_only_allowed_tags_and_links(source in markdown_source()) {
         let html = markdown::render(&source);
         for (name, attributes) in tags(&html) {
-            prop_assert!(shared::markdown::TAGS.contains(&name.as_str()), "tag <{}> in {:?} from {:?}", name, html, source);
+            prop_assert!(app::markdown::TAGS.contains(&name.as_str()), "tag <{}> in {:?} from {:?}", name, html, source);
             for (attribute, value) in attributes {
                 match (name.as_str(), attribute.as_str()) {
                     ("a", "href") => {

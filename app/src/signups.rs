@@ -20,7 +20,7 @@ use crate::store::{Campaign, Signup, SignupRequest, SignupToken, Tally};
 use crate::time::{self as t, Timestamp};
 
 pub fn slug(req: &Request, kind: Kind) -> Result<Slug, ApiError> {
-    Slug::from_path(&path_param(req, "slug"), kind.as_str())
+    crate::http::slug_from_path(&path_param(req, "slug"), kind.as_str())
 }
 
 pub async fn load(app: &App, kind: Kind, slug: &Slug) -> Result<(Campaign, Tally), ApiError> {
@@ -238,7 +238,7 @@ fn base_url(config: &crate::Config, req: &Request) -> String {
 /// The public signers: only those who chose `public: true` when confirming, never an email.
 pub async fn signers(app: &App, req: &Request, kind: Kind) -> Result<Response<Body>, ApiError> {
     let slug = slug(req, kind)?;
-    let page = Page::from_request(req)?;
+    let page = crate::http::page(req)?;
     app.store.campaign_only(kind, &slug).await?.ok_or_else(|| not_found(kind, &slug))?;
     let (signers, next_cursor) = app.store.public_signers(kind, &slug, &page).await?;
     let items: Vec<SignerView> = signers.iter().map(|s| SignerView::new(kind, s)).collect();
@@ -353,7 +353,7 @@ pub async fn confirm(app: &App, req: &Request) -> Result<Response<Body>, ApiErro
         return Ok(confirmed_answer(&token, html));
     }
     let chosen =
-        confirmation_fields(req).and_then(|fields| SignupDetails::confirmed(fields, token.kind, &token.requested));
+        confirmation_fields(req).and_then(|fields| Ok(SignupDetails::confirmed(fields, token.kind, &token.requested)?));
     let details = match chosen {
         Ok(details) => details,
         Err(ApiError::Validation(fields)) if html => {

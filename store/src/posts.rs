@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Page;
 use super::{Check, GSI1, Missing, Store, StoreError, Tx, build, corrupt, from_item, key, s, sdk_error, to_item};
-use crate::post::{Post, PostFields, Slug, Tag};
-use crate::time::{self as t, Timestamp};
+use domain::post::{Post, PostFields, Slug, Tag};
+use domain::time::{self as t, Timestamp};
 
 use super::keys::{self, ALL_POSTS, META, POST_BODY as BODY};
 /// How many of each tag's newest posts are weighed when looking for related posts.

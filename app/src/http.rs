@@ -13,6 +13,11 @@ use crate::error::ApiError;
 /// Public request bodies are capped at 64 KiB (413 `too_large`).
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// A slug from a URL path: an invalid one names nothing, so it is a 404.
+pub fn slug_from_path(raw: &str, what: &str) -> Result<crate::post::Slug, ApiError> {
+    crate::post::Slug::parse(raw).map_err(|_| ApiError::NotFound(format!("no {what} named '{raw}'")))
+}
+
 /// The route API Gateway matched, e.g. `GET /posts/{slug}`. Functions dispatch on it, so
 /// a route answers only where the template declares it.
 pub fn route_key(req: &Request) -> Option<&str> {
@@ -57,27 +62,9 @@ pub fn json_object(req: &Request, limit: usize) -> Result<Map<String, Value>, Ap
 /// `?limit=` and `?cursor=` of a list route, read into the store's page request.
 pub use crate::store::Page;
 
-impl Page {
-    pub const DEFAULT_LIMIT: u32 = 50;
-    pub const MAX_LIMIT: u32 = 200;
-
-    pub fn from_request(req: &Request) -> Result<Self, ApiError> {
-        Self::parse(query_param(req, "limit"), query_param(req, "cursor"), Self::DEFAULT_LIMIT, Self::MAX_LIMIT)
-    }
-
-    pub fn parse(limit: Option<&str>, cursor: Option<&str>, default: u32, max: u32) -> Result<Self, ApiError> {
-        let limit = match limit {
-            None => default,
-            Some(raw) => match raw.parse::<u32>() {
-                Ok(n) if (1..=max).contains(&n) => n,
-                _ => {
-                    return Err(ApiError::validation("limit", format!("must be a whole number from 1 to {max}")));
-                }
-            },
-        };
-        let cursor = cursor.filter(|c| !c.is_empty()).map(str::to_owned);
-        Ok(Self { limit, cursor })
-    }
+/// The page a list route's query asks for: `limit` 1 to 200 (default 50) and `cursor`.
+pub fn page(req: &Request) -> Result<Page, ApiError> {
+    Ok(Page::parse(query_param(req, "limit"), query_param(req, "cursor"), Page::DEFAULT_LIMIT, Page::MAX_LIMIT)?)
 }
 
 pub fn json(status: StatusCode, value: &impl serde::Serialize) -> Response<Body> {
@@ -147,7 +134,7 @@ mod tests {
         assert_eq!(Page::parse(Some("200"), None, 50, 200).unwrap().limit, 200);
         for bad in ["0", "201", "-1", "ten", ""] {
             let err = Page::parse(Some(bad), None, 50, 200).unwrap_err();
-            assert_eq!(err.code(), "validation_failed", "limit={bad}");
+            assert!(err.get("limit").is_some(), "limit={bad}");
         }
     }
 

@@ -1,28 +1,26 @@
-//! What every function shares: validated domain types, the DynamoDB store, the error
-//! type with its HTTP mapping, admin authentication, CORS and configuration.
+//! The HTTP layer every function runs in: the [`App`] a handler is given, configuration,
+//! the error type with its HTTP mapping (including the store's errors), admin
+//! authentication, CORS, mail, and the signup routes both campaign kinds share. The
+//! domain and the store are the crates below it, re-exported under the same paths.
 //!
 //! Nothing here knows about the Lambda runtime loop: handlers are plain async functions
 //! of `lambda_http::Request`, so the same code runs on Lambda, in the local stack and in
 //! tests.
 
 pub mod auth;
-pub mod aws;
 pub mod cache;
-pub mod campaign;
-pub mod comment;
 pub mod config;
 pub mod error;
 pub mod http;
-pub mod input;
 pub mod mail;
-pub mod markdown;
-pub mod post;
 pub mod signups;
-pub mod store;
-pub mod time;
+
+// The layers below, under the paths the functions use.
+pub use domain::{FieldErrors, campaign, comment, input, markdown, post, time};
+pub use store;
 
 pub use config::Config;
-pub use error::{ApiError, FieldErrors};
+pub use error::ApiError;
 pub use store::Store;
 
 /// Everything a handler needs, built once per process and shared by every request.
@@ -39,7 +37,7 @@ impl App {
     /// sends no mail unless given a mailer with [`App::with_mailer`].
     pub async fn from_env() -> Result<Self, config::ConfigError> {
         let config = Config::from_env()?;
-        let store = Store::connect(&config).await;
+        let store = Store::connect(&config.store()).await;
         let mailer = std::sync::Arc::new(mail::NoMail);
         Ok(Self { config: std::sync::Arc::new(config), store, mailer, clock: time::Clock::default() })
     }

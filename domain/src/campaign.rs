@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::FieldErrors;
 use crate::comment::Email;
-use crate::error::ApiError;
 use crate::input::{Fields, optional, optional_blank, plain_text, required, single_line, text};
 use crate::post::Slug;
 use crate::time::{self as t, Timestamp};
@@ -64,12 +64,12 @@ pub fn normalise_email(email: &Email) -> String {
 /// public list cursors carry) cannot be matched against a guessed address without the
 /// deployment's secret, and one person's keys in two campaigns cannot be linked.
 pub fn signer_key(email: &Email, salt: &str, kind: Kind, slug: &Slug) -> String {
-    crate::config::sha256_hex(format!("{salt}|email:{}|{}:{slug}", normalise_email(email), kind.as_str()).as_bytes())
+    crate::sha256_hex(format!("{salt}|email:{}|{}:{slug}", normalise_email(email), kind.as_str()).as_bytes())
 }
 
 /// The key of a person's address across every campaign, for the per-address mail cap.
 pub fn address_key(email: &Email, salt: &str) -> String {
-    crate::config::sha256_hex(format!("{salt}|mailto:{}", normalise_email(email)).as_bytes())
+    crate::sha256_hex(format!("{salt}|mailto:{}", normalise_email(email)).as_bytes())
 }
 
 /// A new petition, from `POST /petitions`.
@@ -85,7 +85,7 @@ pub struct NewPetition {
 }
 
 impl NewPetition {
-    pub fn from_json(map: Map<String, Value>) -> Result<Self, ApiError> {
+    pub fn from_json(map: Map<String, Value>) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(map);
         let slug = f.take("slug", required(Slug::parse));
         let title = f.take("title", required(text(200)));
@@ -123,7 +123,7 @@ pub struct NewPledge {
 }
 
 impl NewPledge {
-    pub fn from_json(map: Map<String, Value>) -> Result<Self, ApiError> {
+    pub fn from_json(map: Map<String, Value>) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(map);
         let slug = f.take("slug", required(Slug::parse));
         let title = f.take("title", required(text(200)));
@@ -198,7 +198,7 @@ pub struct NewSignup {
 }
 
 impl NewSignup {
-    pub fn from_json(map: Map<String, Value>, kind: Kind) -> Result<Self, ApiError> {
+    pub fn from_json(map: Map<String, Value>, kind: Kind) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(map);
         let email = f.take("email", required(Email::parse));
         let details = take_details(&mut f, kind, None);
@@ -215,7 +215,7 @@ impl NewSignup {
 impl SignupDetails {
     /// The details a person confirms: each field they sent, or else what the signup
     /// request asked for; but public only when they say so now.
-    pub fn confirmed(map: Map<String, Value>, kind: Kind, requested: &SignupDetails) -> Result<Self, ApiError> {
+    pub fn confirmed(map: Map<String, Value>, kind: Kind, requested: &SignupDetails) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(map);
         let details = take_details(&mut f, kind, Some(requested));
         f.finish()?;
@@ -297,7 +297,7 @@ mod tests {
             Kind::Petition,
         )
         .unwrap_err();
-        let ApiError::Validation(fields) = err else { panic!("422 expected") };
+        let fields = err;
         for name in ["name", "email", "consent", "public", "amount"] {
             assert!(fields.get(name).is_some(), "{name}");
         }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::{ApiError, FieldErrors};
+use crate::FieldErrors;
 
 /// The honeypot field's name (see [`Fields::honeypot`]).
 pub const HONEYPOT: &str = "homepage";
@@ -45,7 +45,7 @@ impl Fields {
 
     /// Fails with every recorded problem, and with one for each field nobody took:
     /// a misspelt field is an error, not silently ignored.
-    pub fn finish(mut self) -> Result<(), ApiError> {
+    pub fn finish(mut self) -> Result<(), FieldErrors> {
         for name in std::mem::take(&mut self.map).keys() {
             self.errors.add(name, "unknown field");
         }
@@ -194,7 +194,7 @@ mod tests {
         let mut f = fields(json!({"title": 5, "extra": true}));
         assert_eq!(f.take("title", required(text(10))), None);
         assert_eq!(f.take("author", required(text(10))), None);
-        let Err(ApiError::Validation(errors)) = f.finish() else { panic!("expected 422") };
+        let Err(errors) = f.finish() else { panic!("expected 422") };
         assert_eq!(errors.get("title").unwrap(), ["must be a string"]);
         assert_eq!(errors.get("author").unwrap(), ["is required"]);
         assert_eq!(errors.get("extra").unwrap(), ["unknown field"]);

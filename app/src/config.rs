@@ -1,6 +1,6 @@
 //! Configuration, read from the environment once at start-up.
 
-use sha2::{Digest, Sha256};
+pub use domain::{sha256, sha256_hex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -67,6 +67,17 @@ impl Default for Moderation {
 }
 
 impl Config {
+    /// What the store needs of it.
+    pub fn store(&self) -> crate::store::StoreConfig {
+        crate::store::StoreConfig {
+            table_name: self.table_name.clone(),
+            dynamodb_endpoint: self.dynamodb_endpoint.clone(),
+            secret: self.ip_hash_salt.clone(),
+            attempt_deadline: self.store_attempt_deadline,
+            call_deadline: self.store_call_deadline,
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -160,14 +171,6 @@ pub const DEFAULT_WRITES_PER_MINUTE: u32 = 10;
 pub fn parse_public_url(raw: &str) -> Option<String> {
     let url = raw.trim().trim_end_matches('/');
     (crate::comment::is_http_url(url) && !url.contains(['?', '#'])).then(|| url.to_owned())
-}
-
-pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    sha256(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn parse_sha256_hex(hex: &str) -> Option<[u8; 32]> {

@@ -1,9 +1,9 @@
 //! Every key of the one table, spelt in one place. A key cannot change once items have
 //! been written under it, so each format is pinned by a test below, and a test checks
-//! that the table at the top of `store/mod.rs` names every one of them.
+//! that the table at the top of `store/src/lib.rs` names every one of them.
 
-use crate::campaign::Kind;
-use crate::post::{Slug, Tag};
+use domain::campaign::Kind;
+use domain::post::{Slug, Tag};
 
 /// Attribute names of the table's keys, its index and its TTL.
 pub const PK: &str = "PK";
@@ -194,11 +194,11 @@ mod tests {
         }
     }
 
-    /// The key table at the top of `store/mod.rs` is what a newcomer reads first: every
+    /// The key table at the top of `store/src/lib.rs` is what a newcomer reads first: every
     /// key written here must be in it, in the same spelling.
     #[test]
     fn the_documented_table_names_every_key() {
-        let doc = include_str!("mod.rs");
+        let doc = include_str!("lib.rs");
         let table: String = doc.lines().take_while(|l| l.starts_with("//!")).collect::<Vec<_>>().join("\n");
         for documented in [
             "`POST#{slug}`",
@@ -229,7 +229,7 @@ mod tests {
             "`RATE#{ip hash}#{minute}`",
             "`LAST#{ip hash}`",
         ] {
-            assert!(table.contains(documented), "the key table in store/mod.rs lacks {documented}");
+            assert!(table.contains(documented), "the key table in store/src/lib.rs lacks {documented}");
         }
     }
 }

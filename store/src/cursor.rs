@@ -31,7 +31,7 @@ impl std::fmt::Debug for CursorKey {
 
 impl CursorKey {
     pub fn derive(secret: &str) -> Self {
-        Self(crate::config::sha256(format!("rally-cursor|{secret}").as_bytes()))
+        Self(domain::sha256(format!("rally-cursor|{secret}").as_bytes()))
     }
 
     fn mac(&self, list: &str, payload: &[u8]) -> HmacSha256 {

@@ -31,6 +31,7 @@
 //! `expires_at` (epoch seconds), the table's TTL attribute, and readers ignore expired
 //! ones since TTL deletes late.
 
+pub mod aws;
 pub mod campaigns;
 mod comments;
 mod cursor;
@@ -50,8 +51,6 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
-
 pub use campaigns::{Campaign, MailCaps, SHARDS, Signup, SignupRequest, SignupToken, Tally, shard_of};
 pub use comments::{ClientLimits, Comment, CommentEdit, CommentStatus, NewCommentContext, ThreadSort};
 pub use cursor::{Cursor, CursorKey};
@@ -62,6 +61,20 @@ const TRANSACTION_ATTEMPTS: u32 = 8;
 
 /// The name of the table's one global secondary index.
 pub const GSI1: &str = "GSI1";
+
+/// Where the table is, the secret cursors are signed with, and how long calls may take.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub table_name: String,
+    /// DynamoDB Local's address; unset on AWS.
+    pub dynamodb_endpoint: Option<String>,
+    /// The deployment's secret (`IP_HASH_SALT`).
+    pub secret: String,
+    /// Deadline of one attempt of a call; calls retry up to three attempts within
+    /// `call_deadline`.
+    pub attempt_deadline: Duration,
+    pub call_deadline: Duration,
+}
 
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -77,9 +90,9 @@ pub struct Store {
 impl Store {
     /// Builds the DynamoDB client once per process. Every call has a deadline, so a
     /// stalled store answers 503 instead of holding a Lambda to its time limit.
-    pub async fn connect(config: &Config) -> Self {
-        Self::new(Client::from_conf(Self::client_config(config).build()), &config.table_name, &config.ip_hash_salt)
-            .with_resolve_budget(config.store_call_deadline)
+    pub async fn connect(config: &StoreConfig) -> Self {
+        Self::new(Client::from_conf(Self::client_config(config).build()), &config.table_name, &config.secret)
+            .with_resolve_budget(config.call_deadline)
     }
 
     pub fn with_resolve_budget(self, resolve_budget: Duration) -> Self {
@@ -88,11 +101,11 @@ impl Store {
 
     /// The client configuration [`Store::connect`] uses, for callers that add to it (the
     /// benchmark adds an interceptor that reads consumed capacity).
-    pub fn client_config(config: &Config) -> aws_sdk_dynamodb::config::Builder {
+    pub fn client_config(config: &StoreConfig) -> aws_sdk_dynamodb::config::Builder {
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(1))
-            .operation_attempt_timeout(config.store_attempt_deadline)
-            .operation_timeout(config.store_call_deadline)
+            .operation_attempt_timeout(config.attempt_deadline)
+            .operation_timeout(config.call_deadline)
             .build();
         let builder = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -219,6 +232,30 @@ impl Store {
 pub struct Page {
     pub limit: u32,
     pub cursor: Option<String>,
+}
+
+impl Page {
+    pub const DEFAULT_LIMIT: u32 = 50;
+    pub const MAX_LIMIT: u32 = 200;
+
+    /// A page from a request's `limit` (1 to `max`, else `default`) and `cursor` (empty
+    /// is none).
+    pub fn parse(
+        limit: Option<&str>,
+        cursor: Option<&str>,
+        default: u32,
+        max: u32,
+    ) -> Result<Self, domain::FieldErrors> {
+        let limit = match limit {
+            None => default,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(n) if (1..=max).contains(&n) => n,
+                _ => return Err(domain::FieldErrors::one("limit", format!("must be a whole number from 1 to {max}"))),
+            },
+        };
+        let cursor = cursor.filter(|c| !c.is_empty()).map(str::to_owned);
+        Ok(Self { limit, cursor })
+    }
 }
 
 /// A transaction's writes, each with the name of the condition it carries.
@@ -404,7 +441,7 @@ impl Store {
 
     /// Charges one write to the client's rate window for this minute, refused once the
     /// client has made `max` writes this minute.
-    pub async fn charge_client(&self, client: &str, max: u32, now: crate::time::Timestamp) -> Result<(), StoreError> {
+    pub async fn charge_client(&self, client: &str, max: u32, now: domain::time::Timestamp) -> Result<(), StoreError> {
         let mut tx = Tx::new();
         tx.check(Check::RateWindow, self.rate_window(client, max, now));
         match self.run(tx).await {
@@ -415,7 +452,7 @@ impl Store {
 
     /// One write in the client's rate window for this minute (by hashed IP, expiring):
     /// its condition fails once the client has made `max` writes this minute.
-    pub(crate) fn rate_window(&self, client: &str, max: u32, now: crate::time::Timestamp) -> TransactWriteItem {
+    pub(crate) fn rate_window(&self, client: &str, max: u32, now: domain::time::Timestamp) -> TransactWriteItem {
         let minute = now.unix_timestamp().div_euclid(60);
         let window = aws_sdk_dynamodb::types::Update::builder()
             .table_name(&self.table)
@@ -434,7 +471,7 @@ impl Store {
 /// An item of a kind a reader reads, decoded.
 #[derive(Debug)]
 pub enum Stored {
-    Post(Box<crate::post::Post>),
+    Post(Box<domain::post::Post>),
     Comment(Box<Comment>),
     Campaign(Box<Campaign>),
     Signup(Box<Signup>),
@@ -447,7 +484,7 @@ pub enum Stored {
 /// (one that does not parse is a logged 500 for the request that read it).
 pub fn decode_stored(
     item: &HashMap<String, AttributeValue>,
-    now: crate::time::Timestamp,
+    now: domain::time::Timestamp,
 ) -> Vec<Result<Stored, StoreError>> {
     let mut decoded = vec![
         posts::decode_stored(item).map(|p| Stored::Post(Box::new(p))),
@@ -483,7 +520,7 @@ pub(crate) fn build<T, E: std::error::Error + Send + Sync + 'static>(built: Resu
 
 /// The refusal of a write over the client's rate window, with the seconds until the
 /// next window opens.
-pub(crate) fn rate_limited(now: crate::time::Timestamp) -> StoreError {
+pub(crate) fn rate_limited(now: domain::time::Timestamp) -> StoreError {
     StoreError::RateLimited { retry_after_secs: 60 - now.unix_timestamp().rem_euclid(60) as u64 }
 }
 

@@ -23,9 +23,9 @@ use super::keys::{self, COUNTER, META};
 use super::{
     Check, Cursor, Missing, Store, StoreError, Stored, Tx, TxError, build, from_item, key, n, s, sdk_error, to_item,
 };
-use crate::campaign::{CONSENT_TEXT, CONSENT_VERSION, Kind, SignupDetails};
-use crate::post::Slug;
-use crate::time::{self as t, Timestamp};
+use domain::campaign::{CONSENT_TEXT, CONSENT_VERSION, Kind, SignupDetails};
+use domain::post::Slug;
+use domain::time::{self as t, Timestamp};
 
 /// Partitions a campaign's signups and counter are spread over. DynamoDB takes about
 /// 1,000 writes/s per partition; a signup costs two writes and its confirmation four
@@ -175,7 +175,7 @@ struct TokenItem {
 pub struct SignupRequest<'a> {
     pub kind: Kind,
     pub slug: &'a Slug,
-    /// [`crate::campaign::signer_key`] and [`crate::campaign::address_key`].
+    /// [`domain::campaign::signer_key`] and [`domain::campaign::address_key`].
     pub signer: &'a str,
     pub address: &'a str,
     pub email: &'a str,

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use time::Duration;
 
-use crate::error::ApiError;
+use crate::FieldErrors;
 use crate::input::{Fields, optional, required, string_list, text};
 use crate::time::{self as t, Timestamp};
 
@@ -34,11 +34,6 @@ impl Slug {
             return Err("may contain only lowercase letters a-z, digits and hyphens".into());
         }
         Ok(Self(raw.to_owned()))
-    }
-
-    /// A slug from a URL path: an invalid one names nothing, so it is a 404.
-    pub fn from_path(raw: &str, what: &str) -> Result<Self, ApiError> {
-        Self::parse(raw).map_err(|_| ApiError::NotFound(format!("no {what} named '{raw}'")))
     }
 }
 
@@ -98,7 +93,7 @@ pub struct PostFields {
 impl PostFields {
     /// Reads a create (`POST /posts`, which names its slug) or a replace
     /// (`PUT /posts/{slug}`, whose body may repeat the slug but not change it).
-    pub fn from_json(map: Map<String, Value>, path_slug: Option<&Slug>) -> Result<(Slug, Self), ApiError> {
+    pub fn from_json(map: Map<String, Value>, path_slug: Option<&Slug>) -> Result<(Slug, Self), FieldErrors> {
         let mut f = Fields::new(map);
         let slug = match path_slug {
             None => f.take("slug", required(Slug::parse)),
@@ -233,15 +228,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(value: Value) -> Result<(Slug, PostFields), ApiError> {
+    fn parse(value: Value) -> Result<(Slug, PostFields), FieldErrors> {
         PostFields::from_json(value.as_object().unwrap().clone(), None)
-    }
-
-    fn fields_of(err: ApiError) -> crate::error::FieldErrors {
-        match err {
-            ApiError::Validation(fields) => fields,
-            other => panic!("expected 422, got {other:?}"),
-        }
     }
 
     #[test]
@@ -286,7 +274,7 @@ mod tests {
             "comments_close_after_days": -1, "published_at": "soon", "colour": "red"
         }))
         .unwrap_err();
-        let fields = fields_of(err);
+        let fields = err;
         for name in ["slug", "title", "body", "author", "tags", "comments_close_after_days", "published_at", "colour"] {
             assert!(fields.get(name).is_some(), "{name} not reported");
         }
@@ -297,7 +285,7 @@ mod tests {
         let path = Slug::parse("a").unwrap();
         let body = json!({"slug": "b", "title": "T", "body": "B", "author": "M"});
         let err = PostFields::from_json(body.as_object().unwrap().clone(), Some(&path)).unwrap_err();
-        assert!(fields_of(err).get("slug").is_some());
+        assert!(err.get("slug").is_some());
         let body = json!({"title": "T", "body": "B", "author": "M"});
         let (slug, _) = PostFields::from_json(body.as_object().unwrap().clone(), Some(&path)).unwrap();
         assert_eq!(slug, path);

@@ -27,9 +27,9 @@ use super::{
     Check, Cursor, Missing, Store, StoreError, Tx, TxError, build, from_item, key, n, rate_limited, s, sdk_error,
     to_item,
 };
-use crate::comment::{CommentId, EDIT_WINDOW_SECS, MAX_DEPTH};
-use crate::post::Slug;
-use crate::time::{self as t, Timestamp};
+use domain::comment::{CommentId, EDIT_WINDOW_SECS, MAX_DEPTH};
+use domain::post::Slug;
+use domain::time::{self as t, Timestamp};
 
 const THREAD_KEYS: [&str; 2] = ["PK", "SK"];
 /// Top-level numbers are padded so they sort as strings: room for 99,999,999 comments.
