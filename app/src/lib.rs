@@ -58,7 +58,7 @@ pub fn render_stored(
         .into_iter()
         .map(|decoded| {
             decoded.map(|stored| match stored {
-                store::Stored::Post(post) => json(&post.view(now, false)),
+                store::Stored::Post(post) => json(&post.view(now)),
                 store::Stored::Comment(comment) => json(&comment.view()),
                 store::Stored::Campaign(campaign) => {
                     let all = store::Tally { count: u64::MAX, amount: u64::MAX };

@@ -156,17 +156,60 @@ fn comment_window(value: Option<Value>) -> Result<Option<u32>, String> {
     }
 }
 
-/// A stored post.
+/// A post without its body: what lists, comment windows and threads need, and all that
+/// the list items of the table hold (the body is an item of its own).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Post {
+pub struct PostSummary {
     pub slug: Slug,
-    pub fields: PostFields,
+    pub title: String,
+    pub author: String,
+    pub tags: Vec<Tag>,
     pub published_at: Timestamp,
+    /// `None` = comments never close.
+    pub comments_close_after_days: Option<u32>,
+    pub petition: Option<Slug>,
+    pub pledge: Option<Slug>,
     pub comment_count: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Bumped by every edit, so two concurrent edits cannot interleave.
     pub version: u64,
+}
+
+/// A whole post: its summary and its body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    pub summary: PostSummary,
+    pub body: String,
+}
+
+impl Post {
+    /// A post made of the fields a create or replace sent, published now where they
+    /// leave the date out.
+    pub fn new(slug: Slug, fields: PostFields, published_at: Timestamp, now: Timestamp) -> Self {
+        let PostFields { title, body, author, tags, published_at: _, comments_close_after_days, petition, pledge } =
+            fields;
+        let summary = PostSummary {
+            slug,
+            title,
+            author,
+            tags,
+            published_at,
+            comments_close_after_days,
+            petition,
+            pledge,
+            comment_count: 0,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        Self { summary, body }
+    }
+
+    /// The `Post` schema of `openapi.yaml`.
+    pub fn view(&self, now: Timestamp) -> PostView<'_> {
+        PostView { body: Some(&self.body), ..self.summary.view(now) }
+    }
 }
 
 /// When comments close, computed from the publication time and the window.
@@ -177,30 +220,30 @@ pub struct CommentWindow {
     pub days: Option<u32>,
 }
 
-impl Post {
+impl PostSummary {
     pub fn comment_window(&self, now: Timestamp) -> CommentWindow {
-        let days = self.fields.comments_close_after_days;
+        let days = self.comments_close_after_days;
         // Checked: a stored date beyond any the API accepts today must not panic here.
         let close_at = days.and_then(|d| self.published_at.checked_add(Duration::days(i64::from(d))));
         CommentWindow { close_at, open: close_at.is_none_or(|at| now < at), days }
     }
 
-    /// The `Post` schema of `openapi.yaml`, or without the body the `PostSummary`.
-    pub fn view(&self, now: Timestamp, with_body: bool) -> PostView<'_> {
+    /// The `PostSummary` schema of `openapi.yaml`.
+    pub fn view(&self, now: Timestamp) -> PostView<'_> {
         let window = self.comment_window(now);
         PostView {
             slug: &self.slug,
-            title: &self.fields.title,
-            author: &self.fields.author,
-            tags: &self.fields.tags,
+            title: &self.title,
+            author: &self.author,
+            tags: &self.tags,
             published_at: t::format(self.published_at),
-            comments_close_after_days: self.fields.comments_close_after_days,
+            comments_close_after_days: self.comments_close_after_days,
             comments_open: window.open,
             comments_close_at: window.close_at.map(t::format),
             comment_count: self.comment_count,
-            petition: self.fields.petition.as_ref(),
-            pledge: self.fields.pledge.as_ref(),
-            body: with_body.then_some(self.fields.body.as_str()),
+            petition: self.petition.as_ref(),
+            pledge: self.pledge.as_ref(),
+            body: None,
         }
     }
 }
@@ -295,15 +338,7 @@ mod tests {
     fn the_window_closes_after_its_days() {
         let (slug, fields) = parse(json!({"slug": "a", "title": "T", "body": "B", "author": "M"})).unwrap();
         let published_at = t::parse("2012-03-08T09:00:00Z").unwrap();
-        let post = Post {
-            slug,
-            fields,
-            published_at,
-            comment_count: 0,
-            created_at: published_at,
-            updated_at: published_at,
-            version: 1,
-        };
+        let post = Post::new(slug, fields, published_at, published_at).summary;
         let window = post.comment_window(published_at + Duration::days(59));
         assert!(window.open);
         assert_eq!(window.close_at.map(t::format).as_deref(), Some("2012-05-07T09:00:00Z"));

@@ -471,7 +471,7 @@ impl Store {
 /// An item of a kind a reader reads, decoded.
 #[derive(Debug)]
 pub enum Stored {
-    Post(Box<domain::post::Post>),
+    Post(Box<domain::post::PostSummary>),
     Comment(Box<Comment>),
     Campaign(Box<Campaign>),
     Signup(Box<Signup>),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Page;
 use super::{Check, GSI1, Missing, Store, StoreError, Tx, build, corrupt, from_item, key, s, sdk_error, to_item};
-use domain::post::{Post, PostFields, Slug, Tag};
+use domain::post::{Post, PostFields, PostSummary, Slug, Tag};
 use domain::time::{self as t, Timestamp};
 
 use super::keys::{self, ALL_POSTS, META, POST_BODY as BODY};
@@ -55,8 +55,8 @@ struct MetaItem {
 }
 
 impl MetaItem {
-    fn new(post: &Post) -> Self {
-        let f = &post.fields;
+    fn new(post: &PostSummary) -> Self {
+        let f = post;
         Self {
             pk: pk(&post.slug),
             sk: META.into(),
@@ -79,22 +79,17 @@ impl MetaItem {
         }
     }
 
-    fn into_post(self, body: String) -> Result<Post, StoreError> {
+    fn into_summary(self) -> Result<PostSummary, StoreError> {
         let parse_slug = |raw: Option<String>| raw.map(|r| Slug::parse(&r).map_err(corrupt)).transpose();
-        let published_at = t::parse(&self.published_at).map_err(corrupt)?;
-        Ok(Post {
+        Ok(PostSummary {
             slug: Slug::parse(&self.slug).map_err(corrupt)?,
-            fields: PostFields {
-                title: self.title,
-                body,
-                author: self.author,
-                tags: self.tags.iter().map(|t| Tag::parse(t).map_err(corrupt)).collect::<Result<_, _>>()?,
-                published_at: Some(published_at),
-                comments_close_after_days: self.comments_close_after_days,
-                petition: parse_slug(self.petition)?,
-                pledge: parse_slug(self.pledge)?,
-            },
-            published_at,
+            title: self.title,
+            author: self.author,
+            tags: self.tags.iter().map(|t| Tag::parse(t).map_err(corrupt)).collect::<Result<_, _>>()?,
+            published_at: t::parse(&self.published_at).map_err(corrupt)?,
+            comments_close_after_days: self.comments_close_after_days,
+            petition: parse_slug(self.petition)?,
+            pledge: parse_slug(self.pledge)?,
             comment_count: self.comment_count,
             created_at: t::parse(&self.created_at).map_err(corrupt)?,
             updated_at: t::parse(&self.updated_at).map_err(corrupt)?,
@@ -128,7 +123,7 @@ struct TagItem {
 use keys::tag_posts as tag_pk;
 
 impl Store {
-    fn tag_put(&self, post: &Post, tag: &Tag) -> TransactWriteItem {
+    fn tag_put(&self, post: &PostSummary, tag: &Tag) -> TransactWriteItem {
         self.put(to_item(&TagItem {
             pk: pk(&post.slug),
             sk: keys::post_tag(tag),
@@ -147,27 +142,20 @@ impl Store {
 
     /// Creates a post, its body and its tags at once; 409 when the slug is taken.
     pub async fn create_post(&self, slug: Slug, fields: PostFields, now: Timestamp) -> Result<Post, StoreError> {
-        let post = Post {
-            published_at: fields.published_at.unwrap_or(now),
-            slug,
-            fields,
-            comment_count: 0,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
+        let published_at = fields.published_at.unwrap_or(now);
+        let post = Post::new(slug, fields, published_at, now);
         let meta = build(
             Put::builder()
                 .table_name(&self.table)
-                .set_item(Some(to_item(&MetaItem::new(&post))))
+                .set_item(Some(to_item(&MetaItem::new(&post.summary))))
                 .condition_expression("attribute_not_exists(PK)")
                 .build(),
         );
         let mut items = vec![
             TransactWriteItem::builder().put(meta).build(),
-            self.put(to_item(&BodyItem { pk: pk(&post.slug), sk: BODY.into(), body: post.fields.body.clone() })),
+            self.put(to_item(&BodyItem { pk: pk(&post.summary.slug), sk: BODY.into(), body: post.body.clone() })),
         ];
-        items.extend(post.fields.tags.iter().map(|tag| self.tag_put(&post, tag)));
+        items.extend(post.summary.tags.iter().map(|tag| self.tag_put(&post.summary, tag)));
         self.transact(Tx::first_checked(Check::SlugFree, items)).await?;
         Ok(post)
     }
@@ -195,38 +183,38 @@ impl Store {
             }
         }
         match meta {
-            Some(meta) if !meta.deleted => Ok(Some(meta.into_post(body)?)),
+            Some(meta) if !meta.deleted => Ok(Some(Post { summary: meta.into_summary()?, body })),
             _ => Ok(None),
         }
     }
 
     /// The post without its body: one `GetItem` of its `#META`.
-    pub async fn get_post_summary(&self, slug: &Slug) -> Result<Option<Post>, StoreError> {
+    pub async fn get_post_summary(&self, slug: &Slug) -> Result<Option<PostSummary>, StoreError> {
         let output = self.get_by_key(&pk(slug), META, false).await?;
         match output.item().map(from_item::<MetaItem>).transpose()? {
-            Some(meta) if !meta.deleted => Ok(Some(meta.into_post(String::new())?)),
+            Some(meta) if !meta.deleted => Ok(Some(meta.into_summary()?)),
             _ => Ok(None),
         }
     }
 
     /// The post and its thread's version, read consistently: what a thread read needs to
     /// know whether a page it has already read is still current.
-    pub async fn post_for_thread(&self, slug: &Slug) -> Result<Option<(Post, Option<String>)>, StoreError> {
+    pub async fn post_for_thread(&self, slug: &Slug) -> Result<Option<(PostSummary, Option<String>)>, StoreError> {
         let output = self.get_by_key(&pk(slug), META, true).await?;
         match output.item().map(from_item::<MetaItem>).transpose()? {
             Some(meta) if !meta.deleted => {
                 let version = meta.thread_version.clone();
-                Ok(Some((meta.into_post(String::new())?, version)))
+                Ok(Some((meta.into_summary()?, version)))
             }
             _ => Ok(None),
         }
     }
 
     /// The post, read consistently: what a new comment checks its window against.
-    pub async fn post_for_comment(&self, slug: &Slug) -> Result<Option<Post>, StoreError> {
+    pub async fn post_for_comment(&self, slug: &Slug) -> Result<Option<PostSummary>, StoreError> {
         let output = self.get_by_key(&pk(slug), META, true).await?;
         match output.item().map(from_item::<MetaItem>).transpose()? {
-            Some(meta) if !meta.deleted => Ok(Some(meta.into_post(String::new())?)),
+            Some(meta) if !meta.deleted => Ok(Some(meta.into_summary()?)),
             _ => Ok(None),
         }
     }
@@ -236,16 +224,13 @@ impl Store {
     /// rather than tags that match neither edit.
     pub async fn update_post(&self, slug: &Slug, fields: PostFields, now: Timestamp) -> Result<Post, StoreError> {
         let old = self.get_post(slug).await?.ok_or_else(|| not_found(slug))?;
-        let post = Post {
-            published_at: fields.published_at.unwrap_or(old.published_at),
-            slug: slug.clone(),
-            fields,
-            comment_count: old.comment_count,
-            created_at: old.created_at,
-            updated_at: now,
-            version: old.version.saturating_add(1),
-        };
-        let meta = MetaItem::new(&post);
+        let old = old.summary;
+        let published_at = fields.published_at.unwrap_or(old.published_at);
+        let mut post = Post::new(slug.clone(), fields, published_at, now);
+        post.summary.comment_count = old.comment_count;
+        post.summary.created_at = old.created_at;
+        post.summary.version = old.version.saturating_add(1);
+        let meta = MetaItem::new(&post.summary);
         let update = build(
             Update::builder()
                 .table_name(&self.table)
@@ -268,7 +253,7 @@ impl Store {
                     (":petition".into(), serde_dynamo::to_attribute_value(&meta.petition).expect("serialises")),
                     (":pledge".into(), serde_dynamo::to_attribute_value(&meta.pledge).expect("serialises")),
                     (":updated_at".into(), s(&meta.updated_at)),
-                    (":version".into(), AttributeValue::N(post.version.to_string())),
+                    (":version".into(), AttributeValue::N(post.summary.version.to_string())),
                     (":gsi1sk".into(), s(meta.gsi1sk.clone().unwrap_or_default())),
                     (":old_version".into(), AttributeValue::N(old.version.to_string())),
                     (":false".into(), AttributeValue::Bool(false)),
@@ -277,11 +262,11 @@ impl Store {
         );
         let mut items = vec![
             TransactWriteItem::builder().update(update).build(),
-            self.put(to_item(&BodyItem { pk: meta.pk.clone(), sk: BODY.into(), body: post.fields.body.clone() })),
+            self.put(to_item(&BodyItem { pk: meta.pk.clone(), sk: BODY.into(), body: post.body.clone() })),
         ];
-        let kept: HashSet<&Tag> = post.fields.tags.iter().collect();
-        items.extend(old.fields.tags.iter().filter(|tag| !kept.contains(tag)).map(|tag| self.tag_delete(slug, tag)));
-        items.extend(post.fields.tags.iter().map(|tag| self.tag_put(&post, tag)));
+        let kept: HashSet<&Tag> = post.summary.tags.iter().collect();
+        items.extend(old.tags.iter().filter(|tag| !kept.contains(tag)).map(|tag| self.tag_delete(slug, tag)));
+        items.extend(post.summary.tags.iter().map(|tag| self.tag_put(&post.summary, tag)));
         self.transact(Tx::first_checked(Check::PostUnchanged, items)).await?;
         Ok(post)
     }
@@ -360,14 +345,15 @@ impl Store {
 
     /// Posts newest first, optionally only those with `tag`: one `Query` of `GSI1`
     /// (plus one `BatchGetItem` for a tag, whose items point at the posts).
-    pub async fn list_posts(&self, page: &Page, tag: Option<&Tag>) -> Result<(Vec<Post>, Option<String>), StoreError> {
+    pub async fn list_posts(
+        &self,
+        page: &Page,
+        tag: Option<&Tag>,
+    ) -> Result<(Vec<PostSummary>, Option<String>), StoreError> {
         let partition = tag.map_or_else(|| ALL_POSTS.to_owned(), tag_pk);
         let (items, next) = self.gsi1_page(&partition, page, true).await?;
         let posts = match tag {
-            None => items
-                .iter()
-                .map(|item| from_item::<MetaItem>(item)?.into_post(String::new()))
-                .collect::<Result<_, _>>()?,
+            None => items.iter().map(|item| from_item::<MetaItem>(item)?.into_summary()).collect::<Result<_, _>>()?,
             Some(_) => {
                 let slugs = items
                     .iter()
@@ -380,8 +366,8 @@ impl Store {
     }
 
     /// Posts sharing the most tags with `post`, then the newest; never `post` itself.
-    pub async fn related_posts(&self, post: &Post, limit: usize) -> Result<Vec<Post>, StoreError> {
-        let lookups = post.fields.tags.iter().map(|tag| {
+    pub async fn related_posts(&self, post: &PostSummary, limit: usize) -> Result<Vec<PostSummary>, StoreError> {
+        let lookups = post.tags.iter().map(|tag| {
             self.client
                 .query()
                 .table_name(&self.table)
@@ -408,13 +394,13 @@ impl Store {
     }
 
     /// Post summaries for `slugs`, in that order, skipping any deleted meanwhile.
-    async fn posts_by_slug(&self, slugs: &[String]) -> Result<Vec<Post>, StoreError> {
-        let mut found: HashMap<String, Post> = HashMap::new();
+    async fn posts_by_slug(&self, slugs: &[String]) -> Result<Vec<PostSummary>, StoreError> {
+        let mut found: HashMap<String, PostSummary> = HashMap::new();
         let wanted = slugs.iter().map(|slug| key(&keys::post_named(slug), META)).collect();
         for item in self.batch_get(wanted, None).await? {
             let meta: MetaItem = from_item(&item)?;
             if !meta.deleted {
-                found.insert(meta.slug.clone(), meta.into_post(String::new())?);
+                found.insert(meta.slug.clone(), meta.into_summary()?);
             }
         }
         Ok(slugs.iter().filter_map(|slug| found.remove(slug)).collect())
@@ -422,8 +408,8 @@ impl Store {
 }
 
 /// A stored post, decoded as a reader would (see [`super::decode_stored`]).
-pub(super) fn decode_stored(item: &HashMap<String, AttributeValue>) -> Result<Post, StoreError> {
-    from_item::<MetaItem>(item)?.into_post(String::new())
+pub(super) fn decode_stored(item: &HashMap<String, AttributeValue>) -> Result<PostSummary, StoreError> {
+    from_item::<MetaItem>(item)?.into_summary()
 }
 
 fn not_found(slug: &Slug) -> StoreError {

@@ -21,14 +21,14 @@ pub async fn feed(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
     xml.push_str(&format!(
         "<id>urn:rally:post:{slug}:comments</id>\n<title>Comments on {}</title>\n<updated>{updated}</updated>\n",
-        escape(&post.fields.title)
+        escape(&post.title)
     ));
     for comment in &comments {
         xml.push_str(&format!(
             "<entry>\n<id>urn:rally:comment:{}</id>\n<title>{} on {}</title>\n<author><name>{}</name></author>\n<published>{}</published>\n<updated>{}</updated>\n<content type=\"html\">{}</content>\n</entry>\n",
             comment.id,
             escape(&comment.author),
-            escape(&post.fields.title),
+            escape(&post.title),
             escape(&comment.author),
             comment.created_at,
             comment.edited_at.as_deref().unwrap_or(&comment.created_at),

@@ -16,7 +16,7 @@ pub use list::list;
 
 use app::comment::CommentId;
 use app::http::path_param;
-use app::post::{Post, Slug};
+use app::post::{PostSummary, Slug};
 use app::store::Comment;
 use app::{ApiError, App, markdown};
 use lambda_http::Request;
@@ -25,7 +25,7 @@ fn slug(req: &Request) -> Result<Slug, ApiError> {
     app::http::slug_from_path(&path_param(req, "slug"), "post")
 }
 
-async fn post(app: &App, slug: &Slug) -> Result<Post, ApiError> {
+async fn post(app: &App, slug: &Slug) -> Result<PostSummary, ApiError> {
     app.store.get_post_summary(slug).await?.ok_or_else(|| ApiError::NotFound(format!("no post named '{slug}'")))
 }
 

@@ -12,5 +12,5 @@ pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError
     let (slug, fields) = PostFields::from_json(json_object(req, MAX_POST_REQUEST)?, None)?;
     let now = app.clock.now();
     let post = app.store.create_post(slug, fields, now).await?;
-    Ok(json(StatusCode::CREATED, &post.view(now, true)))
+    Ok(json(StatusCode::CREATED, &post.view(now)))
 }

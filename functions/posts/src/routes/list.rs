@@ -12,6 +12,6 @@ pub async fn list(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
     let tag = query_param(req, "tag").map(Tag::parse).transpose().map_err(|why| ApiError::validation("tag", why))?;
     let (posts, next_cursor) = app.store.list_posts(&page, tag.as_ref()).await?;
     let now = app.clock.now();
-    let items: Vec<_> = posts.iter().map(|post| post.view(now, false)).collect();
+    let items: Vec<_> = posts.iter().map(|post| post.view(now)).collect();
     Ok(json(StatusCode::OK, &json!({ "items": items, "next_cursor": next_cursor })))
 }

@@ -13,5 +13,5 @@ pub async fn update(app: &App, req: &Request) -> Result<Response<Body>, ApiError
     let (slug, fields) = PostFields::from_json(json_object(req, MAX_POST_REQUEST)?, Some(&slug))?;
     let now = app.clock.now();
     let post = app.store.update_post(&slug, fields, now).await?;
-    Ok(json(StatusCode::OK, &post.view(now, true)))
+    Ok(json(StatusCode::OK, &post.view(now)))
 }
