@@ -4,3 +4,21 @@
 
 pub mod petitions;
 pub mod pledges;
+
+use app::campaign::Kind;
+
+/// What each binary runs: the app with Amazon SES built once, serving one kind's routes
+/// (the shared confirm and erase links are the petitions function's).
+pub async fn serve(kind: Kind) -> Result<(), lambda_http::Error> {
+    app::init_tracing();
+    let app = app::App::from_env().await?.with_mailer(app::mail::Ses::from_env().await?);
+    let app = &app;
+    lambda_http::run(lambda_http::service_fn(|req: lambda_http::Request| async move {
+        let answer = match kind {
+            Kind::Petition => petitions::handle(app, req).await,
+            Kind::Pledge => pledges::handle(app, req).await,
+        };
+        Ok::<_, std::convert::Infallible>(answer)
+    }))
+    .await
+}

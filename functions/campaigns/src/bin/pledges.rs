@@ -1,14 +1,4 @@
-use std::convert::Infallible;
-
-use lambda_http::{Error, Request, service_fn};
-
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    app::init_tracing();
-    let app = app::App::from_env().await?.with_mailer(app::mail::Ses::from_env().await?);
-    lambda_http::run(service_fn(|req: Request| {
-        let app = app.clone();
-        async move { Ok::<_, Infallible>(campaigns::pledges::handle(&app, req).await) }
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    campaigns::serve(app::campaign::Kind::Pledge).await
 }
