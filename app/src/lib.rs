@@ -58,8 +58,8 @@ pub fn render_stored(
         .into_iter()
         .map(|decoded| {
             decoded.map(|stored| match stored {
-                store::Stored::Post(post) => json(&post.view(now)),
-                store::Stored::Comment(comment) => json(&comment.view()),
+                store::Stored::Post(post) => to_json(&post.view(now)),
+                store::Stored::Comment(comment) => to_json(&comment.view()),
                 store::Stored::Campaign(campaign) => {
                     let all = store::Tally { count: u64::MAX, amount: u64::MAX };
                     signups::campaign_json(&campaign, all, now)
@@ -71,7 +71,7 @@ pub fn render_stored(
         .collect()
 }
 
-fn json(view: &impl serde::Serialize) -> serde_json::Value {
+fn to_json(view: &impl serde::Serialize) -> serde_json::Value {
     serde_json::to_value(view).expect("a view serialises")
 }
 

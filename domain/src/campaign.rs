@@ -8,7 +8,7 @@ use crate::FieldErrors;
 use crate::comment::Email;
 use crate::input::{Fields, optional, optional_blank, plain_text, required, single_line, text};
 use crate::post::Slug;
-use crate::time::{self as t, Timestamp};
+use crate::time as t;
 
 /// The consent a signer gives, stored with every signup with its version.
 pub const CONSENT_VERSION: &str = "2026-11";
@@ -72,82 +72,95 @@ pub fn address_key(email: &Email, salt: &str) -> String {
     crate::sha256_hex(format!("{salt}|mailto:{}", normalise_email(email)).as_bytes())
 }
 
-/// A new petition, from `POST /petitions`.
-#[derive(Debug, Clone)]
-pub struct NewPetition {
-    pub slug: Slug,
-    pub title: String,
-    pub body: String,
-    pub target: String,
-    pub goal: u64,
-    pub closes_at: Option<Timestamp>,
-    pub post: Option<Slug>,
+/// What a petition asks of whom, or what a pledge promises on which condition, as
+/// stored (times as RFC 3339 text) beside what every campaign has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Terms {
+    Petition {
+        target: String,
+        goal: u64,
+        closes_at: Option<String>,
+    },
+    /// "I will give `suggested_amount` if `threshold` others will, by `deadline`."
+    Pledge {
+        threshold: u64,
+        deadline: String,
+        currency: String,
+        suggested_amount: Option<u64>,
+        petition: Option<String>,
+    },
 }
 
-impl NewPetition {
-    pub fn from_json(map: Map<String, Value>) -> Result<Self, FieldErrors> {
-        let mut f = Fields::new(map);
-        let slug = f.take("slug", required(Slug::parse));
-        let title = f.take("title", required(text(200)));
-        let body = f.take("body", required(text(20_000)));
-        let target = f.take("target", required(text(200)));
-        let goal = f.take("goal", whole(1, 100_000_000));
-        let closes_at = f.take("closes_at", optional(t::parse));
-        let post = f.take("post", optional(Slug::parse));
-        f.finish()?;
-        Ok(Self {
-            slug: slug.expect("checked"),
-            title: title.expect("checked"),
-            body: body.expect("checked"),
-            target: target.expect("checked"),
-            goal: goal.expect("checked"),
-            closes_at: closes_at.expect("checked"),
-            post: post.expect("checked"),
-        })
+impl Terms {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::Petition { .. } => Kind::Petition,
+            Self::Pledge { .. } => Kind::Pledge,
+        }
     }
 }
 
-/// A new pledge, from `POST /pledges`: "I will give `suggested_amount` if `threshold`
-/// others will, by `deadline`".
+/// A new petition (`POST /petitions`) or pledge (`POST /pledges`): what every campaign
+/// has, and the terms of its kind.
 #[derive(Debug, Clone)]
-pub struct NewPledge {
+pub struct NewCampaign {
     pub slug: Slug,
     pub title: String,
     pub body: String,
-    pub threshold: u64,
-    pub deadline: Timestamp,
-    pub currency: String,
-    pub suggested_amount: Option<u64>,
-    pub petition: Option<Slug>,
     pub post: Option<Slug>,
+    pub terms: Terms,
 }
 
-impl NewPledge {
-    pub fn from_json(map: Map<String, Value>) -> Result<Self, FieldErrors> {
+impl NewCampaign {
+    pub fn from_json(map: Map<String, Value>, kind: Kind) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(map);
         let slug = f.take("slug", required(Slug::parse));
         let title = f.take("title", required(text(200)));
         let body = f.take("body", required(text(20_000)));
-        let threshold = f.take("threshold", whole(1, 100_000_000));
-        let deadline = f.take("deadline", required(t::parse));
-        let currency = f.take("currency", optional(currency)).map(|c| c.unwrap_or_else(|| "USD".into()));
-        let suggested = f.take("suggested_amount", |v| match v {
-            None | Some(Value::Null) => Ok(None),
-            other => whole(1, MAX_AMOUNT)(other).map(Some),
-        });
-        let petition = f.take("petition", optional(Slug::parse));
         let post = f.take("post", optional(Slug::parse));
+        let terms = match kind {
+            Kind::Petition => {
+                let target = f.take("target", required(text(200)));
+                let goal = f.take("goal", whole(1, 100_000_000));
+                let closes_at = f.take("closes_at", optional(t::parse));
+                match (target, goal, closes_at) {
+                    (Some(target), Some(goal), Some(closes_at)) => {
+                        Some(Terms::Petition { target, goal, closes_at: closes_at.map(t::format) })
+                    }
+                    _ => None,
+                }
+            }
+            Kind::Pledge => {
+                let threshold = f.take("threshold", whole(1, 100_000_000));
+                let deadline = f.take("deadline", required(t::parse));
+                let currency = f.take("currency", optional(currency)).map(|c| c.unwrap_or_else(|| "USD".into()));
+                let suggested = f.take("suggested_amount", |v| match v {
+                    None | Some(Value::Null) => Ok(None),
+                    other => whole(1, MAX_AMOUNT)(other).map(Some),
+                });
+                let petition = f.take("petition", optional(Slug::parse));
+                match (threshold, deadline, currency, suggested, petition) {
+                    (Some(threshold), Some(deadline), Some(currency), Some(suggested_amount), Some(petition)) => {
+                        Some(Terms::Pledge {
+                            threshold,
+                            deadline: t::format(deadline),
+                            currency,
+                            suggested_amount,
+                            petition: petition.map(|p| p.to_string()),
+                        })
+                    }
+                    _ => None,
+                }
+            }
+        };
         f.finish()?;
         Ok(Self {
             slug: slug.expect("checked"),
             title: title.expect("checked"),
             body: body.expect("checked"),
-            threshold: threshold.expect("checked"),
-            deadline: deadline.expect("checked"),
-            currency: currency.expect("checked"),
-            suggested_amount: suggested.expect("checked"),
-            petition: petition.expect("checked"),
             post: post.expect("checked"),
+            terms: terms.expect("checked"),
         })
     }
 }

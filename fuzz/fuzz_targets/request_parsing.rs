@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use app::campaign::{Kind, NewPetition, NewPledge, NewSignup};
+use app::campaign::{Kind, NewCampaign, NewSignup};
 use app::comment::{MAX_AUTHOR, MAX_BODY, NewComment};
 use app::http::Page;
 use app::store::{Cursor, CursorKey};
@@ -16,8 +16,8 @@ fuzz_target!(|data: &[u8]| {
             assert!(comment.author.chars().count() <= MAX_AUTHOR && !comment.author.is_empty());
             assert!(comment.body.chars().count() <= MAX_BODY && !comment.body.is_empty());
         }
-        let _ = NewPetition::from_json(map.clone());
-        let _ = NewPledge::from_json(map.clone());
+        let _ = NewCampaign::from_json(map.clone(), Kind::Petition);
+        let _ = NewCampaign::from_json(map.clone(), Kind::Pledge);
         for kind in [Kind::Petition, Kind::Pledge] {
             if let Ok(signup) = NewSignup::from_json(map.clone(), kind) {
                 // What may reach a mail or a public list: one line, no address.

@@ -23,6 +23,7 @@ use super::keys::{self, COUNTER, META};
 use super::{
     Check, Cursor, Missing, Store, StoreError, Stored, Tx, TxError, build, from_item, key, n, s, sdk_error, to_item,
 };
+pub use domain::campaign::Terms;
 use domain::campaign::{CONSENT_TEXT, CONSENT_VERSION, Kind, SignupDetails};
 use domain::post::Slug;
 use domain::time::{self as t, Timestamp};
@@ -53,34 +54,6 @@ pub struct Campaign {
     /// Stored flat beside the rest, with `kind` naming the variant.
     #[serde(flatten)]
     pub terms: Terms,
-}
-
-/// What a petition asks of whom, or what a pledge promises on which condition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Terms {
-    Petition {
-        target: String,
-        goal: u64,
-        closes_at: Option<String>,
-    },
-    /// "I will give `suggested_amount` if `threshold` others will, by `deadline`."
-    Pledge {
-        threshold: u64,
-        deadline: String,
-        currency: String,
-        suggested_amount: Option<u64>,
-        petition: Option<String>,
-    },
-}
-
-impl Terms {
-    pub fn kind(&self) -> Kind {
-        match self {
-            Self::Petition { .. } => Kind::Petition,
-            Self::Pledge { .. } => Kind::Pledge,
-        }
-    }
 }
 
 impl Campaign {
@@ -223,13 +196,9 @@ pub fn shard_of(signer: &str) -> u32 {
 
 impl Store {
     pub async fn create_campaign(&self, campaign: &Campaign) -> Result<(), StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_item(campaign)))
-            .condition_expression("attribute_not_exists(PK)")
-            .build();
-        self.transact(Tx::first_checked(Check::SlugFree, vec![TransactWriteItem::builder().put(build(put)).build()]))
-            .await
+        let mut tx = Tx::new();
+        tx.check(Check::SlugFree, self.put_new(to_item(campaign)));
+        self.transact(tx).await
     }
 
     /// A campaign without its tally: one `GetItem`, for the writes that need no count.
@@ -305,8 +274,8 @@ impl Store {
         tx.check(Check::MailGate, TransactWriteItem::builder().put(build(gate)).build())
             .check(Check::AddressCap, self.daily_count(&keys::mail_to(address, day), caps.per_address, day))
             .check(Check::DayCap, self.daily_count(&keys::mail_day(day, shard), per_shard, day))
-            .own(self.put_fresh(to_item(&token)))
-            .check(Check::Fresh, self.put_fresh(token_ref));
+            .own(self.put_new(to_item(&token)))
+            .check(Check::Fresh, self.put_new(token_ref));
         match self.run(tx).await {
             Ok(()) => Ok(true),
             // Mailed within the hour, or over a cap: nothing written, and no mail.
@@ -329,14 +298,6 @@ impl Store {
             .expression_attribute_values(":expires", n((day + 2) * DAY_SECS))
             .build();
         TransactWriteItem::builder().update(build(update)).build()
-    }
-
-    fn put_fresh(&self, item: HashMap<String, AttributeValue>) -> TransactWriteItem {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)");
-        TransactWriteItem::builder().put(build(put.build())).build()
     }
 
     /// The signup request behind a link, unless the link is unknown, or expired without
@@ -415,7 +376,7 @@ impl Store {
             .update_expression("REMOVE expires_at")
             .build();
         let mut tx = Tx::new();
-        tx.check(Check::SignupAbsent, self.put_fresh(to_item(&signup)))
+        tx.check(Check::SignupAbsent, self.put_new(to_item(&signup)))
             .write(TransactWriteItem::builder().update(build(counter)).build())
             .check(Check::TokenThere, TransactWriteItem::builder().update(build(keep_token)).build())
             .write(TransactWriteItem::builder().update(build(keep_ref)).build());

@@ -344,15 +344,6 @@ impl Store {
             .ok_or_else(|| StoreError::Internal("the sequence answered no number".into()))
     }
 
-    fn put_new(&self, item: HashMap<String, AttributeValue>) -> TransactWriteItem {
-        let put = aws_sdk_dynamodb::types::Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .build();
-        TransactWriteItem::builder().put(build(put)).build()
-    }
-
     /// The client's rate window (writes this minute) and its last body, both expiring.
     fn client_limits(&self, tx: &mut Tx, limits: &ClientLimits, now: Timestamp) {
         let last = aws_sdk_dynamodb::types::Put::builder()

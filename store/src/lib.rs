@@ -145,6 +145,15 @@ impl Store {
         TransactWriteItem::builder().put(put).build()
     }
 
+    /// A put of an item that must not exist yet (a new slug, id, token or signup).
+    pub(crate) fn put_new(&self, item: HashMap<String, AttributeValue>) -> TransactWriteItem {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)");
+        TransactWriteItem::builder().put(build(put.build())).build()
+    }
+
     /// Runs a transaction; a cancelled one answers which of its named checks failed,
     /// with the item as it was where a write asked for it. Transactions that collide
     /// on an item (`TransactionConflict`) are tried again a few times after a short,

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::Page;
@@ -144,15 +144,8 @@ impl Store {
     pub async fn create_post(&self, slug: Slug, fields: PostFields, now: Timestamp) -> Result<Post, StoreError> {
         let published_at = fields.published_at.unwrap_or(now);
         let post = Post::new(slug, fields, published_at, now);
-        let meta = build(
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(to_item(&MetaItem::new(&post.summary))))
-                .condition_expression("attribute_not_exists(PK)")
-                .build(),
-        );
         let mut items = vec![
-            TransactWriteItem::builder().put(meta).build(),
+            self.put_new(to_item(&MetaItem::new(&post.summary))),
             self.put(to_item(&BodyItem { pk: pk(&post.summary.slug), sk: BODY.into(), body: post.body.clone() })),
         ];
         items.extend(post.summary.tags.iter().map(|tag| self.tag_put(&post.summary, tag)));

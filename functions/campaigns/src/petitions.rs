@@ -1,13 +1,11 @@
 //! The petitions function: the `petitions` operations of `openapi.yaml`, and the
 //! confirm and erase links (the `signups` operations) that petitions and pledges share.
 
-use app::auth::require_admin;
-use app::campaign::{Kind, NewPetition};
-use app::http::{MAX_BODY, finish, json, json_object, route_key, unknown_route};
-use app::signups::{self, campaign_json};
+use app::campaign::Kind;
+use app::http::{finish, json, route_key, unknown_route};
+use app::signups;
 use app::store::campaigns::Terms;
-use app::store::{Campaign, Tally};
-use app::{ApiError, App, time};
+use app::{ApiError, App};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -21,8 +19,8 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     match route_key(req).unwrap_or_default() {
-        "POST /petitions" => create(app, req).await,
-        "GET /petitions/{slug}" => get(app, req).await,
+        "POST /petitions" => crate::create(app, req, PETITION).await,
+        "GET /petitions/{slug}" => crate::get(app, req, PETITION).await,
         "GET /petitions/{slug}/count" => count(app, req).await,
         "POST /petitions/{slug}/signatures" => signups::signup(app, req, PETITION).await,
         "GET /petitions/{slug}/signatures" => signups::signers(app, req, PETITION).await,
@@ -32,23 +30,6 @@ async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         "DELETE /signups/{token}" => signups::erase(app, req).await,
         _ => Err(unknown_route(req)),
     }
-}
-
-/// `POST /petitions` (admin): 201 with the petition; 409 when the slug is taken.
-async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    require_admin(&app.config, req)?;
-    let new = NewPetition::from_json(json_object(req, MAX_BODY)?)?;
-    let now = app.clock.now();
-    let terms = Terms::Petition { target: new.target, goal: new.goal, closes_at: new.closes_at.map(time::format) };
-    let campaign = Campaign::new(&new.slug, new.title, new.body, new.post.as_ref(), terms, now);
-    app.store.create_campaign(&campaign).await?;
-    Ok(json(StatusCode::CREATED, &campaign_json(&campaign, Tally::default(), now)))
-}
-
-async fn get(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let slug = signups::slug(req, PETITION)?;
-    let (campaign, tally) = signups::load(app, PETITION, &slug).await?;
-    Ok(json(StatusCode::OK, &campaign_json(&campaign, tally, app.clock.now())))
 }
 
 /// Counts read in the last few seconds, by (table, slug), for `Config::count_cache`.
