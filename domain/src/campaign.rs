@@ -4,10 +4,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use validator::Validate;
+
 use crate::FieldErrors;
 use crate::comment::Email;
-use crate::input::{Fields, optional, optional_blank, plain_text, required, single_line, text};
+use crate::input::Fields;
 use crate::post::Slug;
+use crate::rules::{self, valid};
 use crate::time as t;
 
 /// The consent a signer gives, stored with every signup with its version.
@@ -112,79 +115,99 @@ pub struct NewCampaign {
     pub terms: Terms,
 }
 
+/// `POST /petitions` and `POST /pledges` as JSON carries them, with each field's rules;
+/// the fields of the other kind are not read, so sending them is an unknown field.
+#[derive(Debug, Default, Validate)]
+struct CampaignForm {
+    #[validate(custom(function = rules::slug))]
+    slug: String,
+    #[validate(custom(function = rules::text::<200>))]
+    title: String,
+    #[validate(custom(function = rules::text::<20_000>))]
+    body: String,
+    #[validate(custom(function = rules::slug))]
+    post: Option<String>,
+    // A petition's terms.
+    #[validate(custom(function = rules::text::<200>))]
+    target: Option<String>,
+    #[validate(range(min = 1, max = MAX_COUNT, message = "must be a whole number from 1 to 100000000"))]
+    goal: Option<u64>,
+    #[validate(custom(function = rules::timestamp))]
+    closes_at: Option<String>,
+    // A pledge's terms.
+    #[validate(range(min = 1, max = MAX_COUNT, message = "must be a whole number from 1 to 100000000"))]
+    threshold: Option<u64>,
+    #[validate(custom(function = rules::timestamp))]
+    deadline: Option<String>,
+    #[validate(custom(function = rules::currency))]
+    currency: Option<String>,
+    #[validate(range(min = 1, max = MAX_AMOUNT, message = "must be a whole number from 1 to 1000000"))]
+    suggested_amount: Option<u64>,
+    #[validate(custom(function = rules::slug))]
+    petition: Option<String>,
+}
+
 impl NewCampaign {
     pub fn from_json(map: Map<String, Value>, kind: Kind) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(map);
-        let slug = f.take("slug", required(Slug::parse));
-        let title = f.take("title", required(text(200)));
-        let body = f.take("body", required(text(20_000)));
-        let post = f.take("post", optional(Slug::parse));
-        let terms = match kind {
+        let mut form = CampaignForm {
+            slug: f.required_string("slug"),
+            title: f.required_string("title"),
+            body: f.required_string("body"),
+            post: f.string("post"),
+            ..CampaignForm::default()
+        };
+        match kind {
             Kind::Petition => {
-                let target = f.take("target", required(text(200)));
-                let goal = f.take("goal", whole(1, 100_000_000));
-                let closes_at = f.take("closes_at", optional(t::parse));
-                match (target, goal, closes_at) {
-                    (Some(target), Some(goal), Some(closes_at)) => {
-                        Some(Terms::Petition { target, goal, closes_at: closes_at.map(t::format) })
-                    }
-                    _ => None,
-                }
+                form.target = Some(f.required_string("target"));
+                form.goal = Some(f.required_whole("goal"));
+                form.closes_at = f.string("closes_at");
             }
             Kind::Pledge => {
-                let threshold = f.take("threshold", whole(1, 100_000_000));
-                let deadline = f.take("deadline", required(t::parse));
-                let currency = f.take("currency", optional(currency)).map(|c| c.unwrap_or_else(|| "USD".into()));
-                let suggested = f.take("suggested_amount", |v| match v {
-                    None | Some(Value::Null) => Ok(None),
-                    other => whole(1, MAX_AMOUNT)(other).map(Some),
-                });
-                let petition = f.take("petition", optional(Slug::parse));
-                match (threshold, deadline, currency, suggested, petition) {
-                    (Some(threshold), Some(deadline), Some(currency), Some(suggested_amount), Some(petition)) => {
-                        Some(Terms::Pledge {
-                            threshold,
-                            deadline: t::format(deadline),
-                            currency,
-                            suggested_amount,
-                            petition: petition.map(|p| p.to_string()),
-                        })
-                    }
-                    _ => None,
-                }
+                form.threshold = Some(f.required_whole("threshold"));
+                form.deadline = Some(f.required_string("deadline"));
+                form.currency = f.string("currency");
+                form.suggested_amount = f.nullable_whole("suggested_amount").flatten();
+                form.petition = f.string("petition");
             }
+        }
+        f.finish(form.validate())?;
+        let time = |raw: Option<String>| raw.map(|at| t::format(valid(t::parse(&at))));
+        let terms = match kind {
+            Kind::Petition => Terms::Petition {
+                target: form.target.unwrap_or_default().trim().to_owned(),
+                goal: form.goal.unwrap_or_default(),
+                closes_at: time(form.closes_at),
+            },
+            Kind::Pledge => Terms::Pledge {
+                threshold: form.threshold.unwrap_or_default(),
+                deadline: time(form.deadline).unwrap_or_default(),
+                currency: form.currency.map_or_else(|| "USD".into(), |code| valid(currency(&code))),
+                suggested_amount: form.suggested_amount,
+                petition: form.petition.map(|p| valid(Slug::parse(&p)).to_string()),
+            },
         };
-        f.finish()?;
         Ok(Self {
-            slug: slug.expect("checked"),
-            title: title.expect("checked"),
-            body: body.expect("checked"),
-            post: post.expect("checked"),
-            terms: terms.expect("checked"),
+            slug: valid(Slug::parse(&form.slug)),
+            title: form.title.trim().to_owned(),
+            body: form.body.trim().to_owned(),
+            post: form.post.map(|p| valid(Slug::parse(&p))),
+            terms,
         })
     }
 }
 
+/// Goals and thresholds: up to a number no campaign sets by mistake.
+pub const MAX_COUNT: u64 = 100_000_000;
 /// Pledged amounts are whole units of the currency, up to a sum no one pledges by mistake.
 pub const MAX_AMOUNT: u64 = 1_000_000;
 
-fn currency(raw: &str) -> Result<String, String> {
+pub(crate) fn currency(raw: &str) -> Result<String, String> {
     let code = raw.trim().to_ascii_uppercase();
     if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(code)
     } else {
         Err("must be a three-letter currency code such as USD".into())
-    }
-}
-
-fn whole(min: u64, max: u64) -> impl FnOnce(Option<Value>) -> Result<u64, String> {
-    move |value| match value {
-        None | Some(Value::Null) => Err("is required".into()),
-        Some(Value::Number(n)) => match n.as_u64() {
-            Some(v) if (min..=max).contains(&v) => Ok(v),
-            _ => Err(format!("must be a whole number from {min} to {max}")),
-        },
-        Some(_) => Err(format!("must be a whole number from {min} to {max}")),
     }
 }
 
@@ -210,18 +233,85 @@ pub struct NewSignup {
     pub details: SignupDetails,
 }
 
+/// A signup request or a confirmation as JSON carries it, with each field's rules; a
+/// confirmation has no `email` or `consent`, and each kind reads only its own details.
+#[derive(Debug, Default, Validate)]
+struct SignupForm {
+    #[validate(custom(function = rules::email))]
+    email: Option<String>,
+    #[validate(custom(function = rules::one_line::<100>))]
+    name: String,
+    #[validate(custom(function = rules::one_line::<60>))]
+    country: Option<String>,
+    #[validate(custom(function = rules::one_line::<20>))]
+    postcode: Option<String>,
+    #[validate(custom(function = rules::plain::<1_000>))]
+    comment: Option<String>,
+    #[validate(range(min = 1, max = MAX_AMOUNT, message = "must be a whole number from 1 to 1000000"))]
+    amount: Option<u64>,
+}
+
+impl SignupForm {
+    /// The detail fields of `kind`; those a confirmation leaves out come from what the
+    /// request asked for (`defaults`), except `public`, which is false unless sent.
+    fn read(f: &mut Fields, kind: Kind, defaults: Option<&SignupDetails>) -> (Self, bool) {
+        // Absent: what the request asked for; `null` or blank: nothing.
+        let kept = |f: &mut Fields, name: &str, default: Option<&String>| match default {
+            Some(default) if !f.has(name) => Some(default.clone()),
+            _ => blank_is_none(f.string(name)),
+        };
+        let name = match defaults {
+            Some(d) if !f.has("name") => d.name.clone(),
+            _ => f.required_string("name"),
+        };
+        let mut form = Self { name, ..Self::default() };
+        match kind {
+            Kind::Petition => {
+                form.country = kept(f, "country", defaults.and_then(|d| d.country.as_ref()));
+                form.postcode = kept(f, "postcode", defaults.and_then(|d| d.postcode.as_ref()));
+                form.comment = kept(f, "comment", defaults.and_then(|d| d.comment.as_ref()));
+            }
+            Kind::Pledge => {
+                form.amount = match f.nullable_whole("amount") {
+                    None => defaults.and_then(|d| d.amount),
+                    Some(sent) => sent,
+                };
+            }
+        }
+        let public = f.flag("public").unwrap_or(false);
+        (form, public)
+    }
+
+    fn details(self, public: bool) -> SignupDetails {
+        SignupDetails {
+            name: self.name.trim().to_owned(),
+            country: self.country.map(|c| c.trim().to_owned()),
+            postcode: self.postcode.map(|p| p.trim().to_owned()),
+            comment: self.comment.map(|c| c.trim().to_owned()),
+            amount: self.amount,
+            public,
+        }
+    }
+}
+
+fn blank_is_none(text: Option<String>) -> Option<String> {
+    text.filter(|t| !t.trim().is_empty())
+}
+
 impl NewSignup {
     pub fn from_json(map: Map<String, Value>, kind: Kind) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(map);
-        let email = f.take("email", required(Email::parse));
-        let details = take_details(&mut f, kind, None);
+        let email = f.required_string("email");
+        let (mut form, public) = SignupForm::read(&mut f, kind, None);
+        form.email = Some(email);
         f.take("consent", |v| match v {
             Some(Value::Bool(true)) => Ok(()),
             _ => Err("must be true: a signup needs your consent".to_string()),
         });
         f.honeypot();
-        f.finish()?;
-        Ok(Self { email: email.expect("checked"), details: details.expect("checked") })
+        f.finish(form.validate())?;
+        let email = valid(Email::parse(form.email.as_deref().unwrap_or_default()));
+        Ok(Self { email, details: form.details(public) })
     }
 }
 
@@ -230,56 +320,10 @@ impl SignupDetails {
     /// request asked for; but public only when they say so now.
     pub fn confirmed(map: Map<String, Value>, kind: Kind, requested: &SignupDetails) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(map);
-        let details = take_details(&mut f, kind, Some(requested));
-        f.finish()?;
-        Ok(details.expect("checked"))
+        let (form, public) = SignupForm::read(&mut f, kind, Some(requested));
+        f.finish(form.validate())?;
+        Ok(form.details(public))
     }
-}
-
-/// The detail fields of `kind`; absent ones come from `defaults` where given.
-fn take_details(f: &mut Fields, kind: Kind, defaults: Option<&SignupDetails>) -> Option<SignupDetails> {
-    let or_default = |value: Option<Value>, default: Option<&String>| match (value, default) {
-        (None, Some(default)) => Some(Value::String(default.clone())),
-        (value, _) => value,
-    };
-    let name = f.take("name", |v| required(single_line(100))(or_default(v, defaults.map(|d| &d.name))));
-    let (country, postcode, comment, amount) = match kind {
-        Kind::Petition => (
-            f.take("country", |v| {
-                optional_blank(single_line(60))(or_default(v, defaults.and_then(|d| d.country.as_ref())))
-            }),
-            f.take("postcode", |v| {
-                optional_blank(single_line(20))(or_default(v, defaults.and_then(|d| d.postcode.as_ref())))
-            }),
-            f.take("comment", |v| {
-                optional_blank(plain_text(1_000))(or_default(v, defaults.and_then(|d| d.comment.as_ref())))
-            }),
-            Some(None),
-        ),
-        Kind::Pledge => (
-            Some(None),
-            Some(None),
-            Some(None),
-            f.take("amount", |v| match v {
-                None => Ok(defaults.and_then(|d| d.amount)),
-                Some(Value::Null) => Ok(None),
-                other => whole(1, MAX_AMOUNT)(other).map(Some),
-            }),
-        ),
-    };
-    let public = f.take("public", |v| match v {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(b),
-        Some(_) => Err("must be true or false".to_string()),
-    });
-    Some(SignupDetails {
-        name: name?,
-        country: country?,
-        postcode: postcode?,
-        comment: comment?,
-        amount: amount?,
-        public: public?,
-    })
 }
 
 #[cfg(test)]

@@ -2,8 +2,11 @@
 
 use serde_json::{Map, Value};
 
+use validator::Validate;
+
 use crate::FieldErrors;
-use crate::input::{Fields, optional, optional_blank, required, single_line};
+use crate::input::Fields;
+use crate::rules::{self, valid};
 
 pub const MAX_AUTHOR: usize = 80;
 pub const MAX_BODY: usize = 10_000;
@@ -164,37 +167,78 @@ pub struct NewComment {
     pub commenter_key: Option<CommenterKey>,
 }
 
+/// `POST /posts/{slug}/comments` as JSON carries it, with each field's rules.
+#[derive(Debug, Validate)]
+struct NewCommentForm {
+    #[validate(custom(function = rules::one_line::<MAX_AUTHOR>))]
+    author: String,
+    #[validate(custom(function = rules::comment_body))]
+    body: String,
+    #[validate(custom(function = rules::comment_id))]
+    parent_id: Option<String>,
+    #[validate(custom(function = rules::email))]
+    email: Option<String>,
+    #[validate(custom(function = rules::website))]
+    website: Option<String>,
+    #[validate(custom(function = rules::commenter_key))]
+    commenter_key: Option<String>,
+}
+
 impl NewComment {
     pub fn from_json(map: Map<String, Value>) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(map);
-        let author = f.take("author", required(single_line(MAX_AUTHOR)));
-        let body = f.take("body", required(comment_body));
-        let parent_id = f.take("parent_id", optional(CommentId::parse));
-        let email = f.take("email", optional_blank(Email::parse));
-        let website = f.take("website", optional_blank(Website::parse));
-        let commenter_key = f.take("commenter_key", optional_blank(CommenterKey::parse));
+        let form = NewCommentForm {
+            author: f.required_string("author"),
+            body: f.required_string("body"),
+            parent_id: f.string("parent_id"),
+            email: f.blankable("email"),
+            website: f.blankable("website"),
+            commenter_key: f.blankable("commenter_key"),
+        };
         f.honeypot();
-        f.finish()?;
+        f.finish(form.validate())?;
         Ok(Self {
-            author: author.expect("checked by finish"),
-            body: body.expect("checked by finish"),
-            parent_id: parent_id.expect("checked by finish"),
-            email: email.expect("checked by finish"),
-            website: website.expect("checked by finish"),
-            commenter_key: commenter_key.expect("checked by finish"),
+            author: form.author.trim().to_owned(),
+            body: valid(comment_body(&form.body)),
+            parent_id: form.parent_id.map(|id| valid(CommentId::parse(&id))),
+            email: form.email.map(|email| valid(Email::parse(&email))),
+            website: form.website.map(|site| valid(Website::parse(&site))),
+            commenter_key: form.commenter_key.map(|key| valid(CommenterKey::parse(&key))),
         })
     }
+}
+
+/// `PUT /posts/{slug}/comments/{id}`: only the body changes.
+#[derive(Debug, Validate)]
+struct CommentEditForm {
+    #[validate(custom(function = rules::comment_body))]
+    body: String,
 }
 
 /// The body of `PUT /posts/{slug}/comments/{id}`.
 pub fn edited_body(map: Map<String, Value>) -> Result<String, FieldErrors> {
     let mut f = Fields::new(map);
-    let body = f.take("body", required(comment_body));
-    f.finish()?;
-    Ok(body.expect("checked by finish"))
+    let form = CommentEditForm { body: f.required_string("body") };
+    f.finish(form.validate())?;
+    Ok(valid(comment_body(&form.body)))
 }
 
-fn comment_body(raw: &str) -> Result<String, String> {
+/// `POST /admin/commenters/erase`: the address whose approval is forgotten.
+#[derive(Debug, Validate)]
+struct CommenterForm {
+    #[validate(custom(function = rules::email))]
+    email: String,
+}
+
+/// The address of `POST /admin/commenters/erase`.
+pub fn commenter_to_forget(map: Map<String, Value>) -> Result<Email, FieldErrors> {
+    let mut f = Fields::new(map);
+    let form = CommenterForm { email: f.required_string("email") };
+    f.finish(form.validate())?;
+    Ok(valid(Email::parse(&form.email)))
+}
+
+pub(crate) fn comment_body(raw: &str) -> Result<String, String> {
     let chars = raw.trim().chars().count();
     if chars == 0 {
         Err("must not be empty".into())

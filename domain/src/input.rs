@@ -1,7 +1,18 @@
-//! Turns a request's JSON object into domain values in one place, collecting every
-//! field's problem at once so the client hears about all of them in one 422.
+//! Turns a request's JSON object into domain values in two steps, collecting every
+//! field's problem at once so the client hears about all of them in one 422:
+//!
+//! 1. [`Fields`] reads the *shape*: each field of the JSON type it must have (a string,
+//!    a whole number, a list of strings, true or false), present where required, and
+//!    no field the request type does not know.
+//! 2. A boundary struct holding those values (`NewCommentForm`, `PostForm`, …) derives
+//!    [`validator::Validate`], and its attributes name each field's *rules*: the built-in
+//!    `length` and `range`, and Rally's own rules in [`rules`] through `custom`.
+//!
+//! [`Fields::finish`] merges both; a field whose shape is wrong reports only that.
+//! Only then is the form turned into domain types, which cannot hold invalid values.
 
 use serde_json::{Map, Value};
+use validator::ValidationErrors;
 
 use crate::FieldErrors;
 
@@ -18,16 +29,95 @@ impl Fields {
         Self { map, errors: FieldErrors::default() }
     }
 
-    /// Takes field `name` (absent is `None`) through `parse`; a failure is recorded
-    /// against the field and answers `None`.
-    pub fn take<T>(&mut self, name: &str, parse: impl FnOnce(Option<Value>) -> Result<T, String>) -> Option<T> {
-        match parse(self.map.remove(name)) {
+    /// Takes field `name` (absent is `None`) through `read`; a failure is recorded
+    /// against the field and answers `None`. For fields whose absence, `null` and
+    /// value mean three different things.
+    pub fn take<T>(&mut self, name: &str, read: impl FnOnce(Option<Value>) -> Result<T, String>) -> Option<T> {
+        match read(self.map.remove(name)) {
             Ok(value) => Some(value),
             Err(message) => {
                 self.errors.add(name, message);
                 None
             }
         }
+    }
+
+    /// Whether the request sent field `name` at all (`null` counts as sent).
+    pub fn has(&self, name: &str) -> bool {
+        self.map.contains_key(name)
+    }
+
+    /// A string that must be sent. Missing, it is recorded and the empty string stands
+    /// in (its rules are then not reported: the field already has its error).
+    pub fn required_string(&mut self, name: &str) -> String {
+        self.take(name, |value| match value {
+            None | Some(Value::Null) => Err("is required".into()),
+            Some(Value::String(s)) => Ok(s),
+            Some(_) => Err("must be a string".into()),
+        })
+        .unwrap_or_default()
+    }
+
+    /// An optional string: absent and `null` are both `None`.
+    pub fn string(&mut self, name: &str) -> Option<String> {
+        self.take(name, |value| match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err("must be a string".into()),
+        })
+        .flatten()
+    }
+
+    /// An optional string that forms send empty when not filled in: absent, `null` and
+    /// blank are all `None`.
+    pub fn blankable(&mut self, name: &str) -> Option<String> {
+        self.string(name).filter(|s| !s.trim().is_empty())
+    }
+
+    /// A list of strings; absent or `null` is empty.
+    pub fn strings(&mut self, name: &str) -> Vec<String> {
+        self.take(name, |value| match value {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(s) => Ok(s),
+                    _ => Err("must be a list of strings".into()),
+                })
+                .collect(),
+            Some(_) => Err("must be a list of strings".into()),
+        })
+        .unwrap_or_default()
+    }
+
+    /// A whole number that must be sent; missing, 0 stands in.
+    pub fn required_whole(&mut self, name: &str) -> u64 {
+        self.take(name, |value| match value {
+            None | Some(Value::Null) => Err("is required".into()),
+            other => whole(other),
+        })
+        .unwrap_or_default()
+    }
+
+    /// A whole number where absent and `null` differ: absent is `None`, `null` is
+    /// `Some(None)`.
+    pub fn nullable_whole(&mut self, name: &str) -> Option<Option<u64>> {
+        self.take(name, |value| match value {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            other => whole(other).map(|n| Some(Some(n))),
+        })
+        .flatten()
+    }
+
+    /// `true` or `false`; absent or `null` is `None`.
+    pub fn flag(&mut self, name: &str) -> Option<bool> {
+        self.take(name, |value| match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(_) => Err("must be true or false".into()),
+        })
+        .flatten()
     }
 
     /// The field the widget renders hidden and leaves empty; bots fill it in.
@@ -43,64 +133,36 @@ impl Fields {
         self.errors.add(name, message);
     }
 
-    /// Fails with every recorded problem, and with one for each field nobody took:
-    /// a misspelt field is an error, not silently ignored.
-    pub fn finish(mut self) -> Result<(), FieldErrors> {
+    /// Fails with every shape problem, one for each field nobody took (a misspelt
+    /// field is an error, not silently ignored), and what `checked` (a form's
+    /// `validate()`) found in the fields whose shape was right.
+    pub fn finish(mut self, checked: Result<(), ValidationErrors>) -> Result<(), FieldErrors> {
         for name in std::mem::take(&mut self.map).keys() {
             self.errors.add(name, "unknown field");
+        }
+        if let Err(found) = checked {
+            let mut found: Vec<_> = found.field_errors().into_iter().collect();
+            found.sort_by(|a, b| a.0.cmp(&b.0));
+            for (field, problems) in found {
+                if self.errors.get(&field).is_some() {
+                    continue;
+                }
+                for problem in problems {
+                    let message = problem.message.clone().unwrap_or_else(|| problem.code.clone());
+                    self.errors.add(&field, message);
+                }
+            }
         }
         self.errors.into_result()
     }
 }
 
-/// A required string field parsed by `parse`.
-pub fn required<T>(parse: impl FnOnce(&str) -> Result<T, String>) -> impl FnOnce(Option<Value>) -> Result<T, String> {
-    move |value| match value {
-        None | Some(Value::Null) => Err("is required".into()),
-        Some(Value::String(s)) => parse(&s),
-        Some(_) => Err("must be a string".into()),
-    }
-}
-
-/// An optional string field: absent and `null` are both `None`.
-pub fn optional<T>(
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> impl FnOnce(Option<Value>) -> Result<Option<T>, String> {
-    move |value| match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => parse(&s).map(Some),
-        Some(_) => Err("must be a string".into()),
-    }
-}
-
-/// An optional string field that forms send empty when not filled in: absent, `null`
-/// and blank are all `None`.
-pub fn optional_blank<T>(
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> impl FnOnce(Option<Value>) -> Result<Option<T>, String> {
-    move |value| match value {
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        other => optional(parse)(other),
-    }
-}
-
-/// A list of strings, each parsed by `parse`; absent is empty.
-pub fn string_list<T>(
-    max: usize,
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> impl FnOnce(Option<Value>) -> Result<Vec<T>, String> {
-    move |value| match value {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) if items.len() > max => Err(format!("at most {max} items")),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| match item {
-                Value::String(s) => parse(s),
-                _ => Err("must be a list of strings".into()),
-            })
-            .collect(),
-        Some(_) => Err("must be a list of strings".into()),
-    }
+fn whole(value: Option<Value>) -> Result<u64, String> {
+    let number = match value {
+        Some(Value::Number(n)) => n.as_u64(),
+        _ => None,
+    };
+    number.ok_or_else(|| "must be a whole number".into())
 }
 
 /// A string of 1 to `max` characters after trimming.
@@ -189,15 +251,67 @@ mod tests {
         Fields::new(value.as_object().unwrap().clone())
     }
 
+    #[derive(validator::Validate)]
+    struct Form {
+        #[validate(custom(function = crate::rules::text::<10>))]
+        title: String,
+        #[validate(custom(function = crate::rules::text::<10>))]
+        author: String,
+        #[validate(range(min = 1, max = 5, message = "must be from 1 to 5"))]
+        stars: Option<u64>,
+        #[validate(length(max = 2, message = "at most 2 items"))]
+        tags: Vec<String>,
+    }
+
+    fn read(value: Value) -> (Form, Result<(), FieldErrors>) {
+        use validator::Validate;
+        let mut f = fields(value);
+        let form = Form {
+            title: f.required_string("title"),
+            author: f.required_string("author"),
+            stars: f.nullable_whole("stars").flatten(),
+            tags: f.strings("tags"),
+        };
+        let checked = form.validate();
+        (form, f.finish(checked))
+    }
+
     #[test]
     fn collects_every_problem_and_unknown_fields() {
-        let mut f = fields(json!({"title": 5, "extra": true}));
-        assert_eq!(f.take("title", required(text(10))), None);
-        assert_eq!(f.take("author", required(text(10))), None);
-        let Err(errors) = f.finish() else { panic!("expected 422") };
+        let (_, result) = read(json!({"title": 5, "stars": 9, "tags": ["a", "b", "c"], "extra": true}));
+        let errors = result.unwrap_err();
         assert_eq!(errors.get("title").unwrap(), ["must be a string"]);
-        assert_eq!(errors.get("author").unwrap(), ["is required"]);
+        assert_eq!(errors.get("author").unwrap(), ["is required"], "a shape error hides the rules' errors");
+        assert_eq!(errors.get("stars").unwrap(), ["must be from 1 to 5"]);
+        assert_eq!(errors.get("tags").unwrap(), ["at most 2 items"]);
         assert_eq!(errors.get("extra").unwrap(), ["unknown field"]);
+    }
+
+    #[test]
+    fn rules_run_on_well_shaped_fields() {
+        let (_, result) = read(json!({"title": "  ", "author": "far too long a name"}));
+        let errors = result.unwrap_err();
+        assert_eq!(errors.get("title").unwrap(), ["must not be empty"]);
+        assert_eq!(errors.get("author").unwrap(), ["must be at most 10 characters"]);
+        let (form, result) = read(json!({"title": "Hi", "author": "Ji-woo", "stars": null, "tags": ["x"]}));
+        assert_eq!(result, Ok(()));
+        assert_eq!((form.title.as_str(), form.stars, form.tags), ("Hi", None, vec!["x".to_string()]));
+    }
+
+    #[test]
+    fn shapes_are_checked() {
+        let (_, result) = read(json!({"title": "a", "author": "b", "stars": -1, "tags": "x"}));
+        let errors = result.unwrap_err();
+        assert_eq!(errors.get("stars").unwrap(), ["must be a whole number"]);
+        assert_eq!(errors.get("tags").unwrap(), ["must be a list of strings"]);
+        let mut f = fields(json!({"a": null, "b": "", "c": " ", "d": true, "e": 1.5}));
+        assert_eq!(f.nullable_whole("a"), Some(None));
+        assert_eq!(f.blankable("b"), None);
+        assert_eq!(f.blankable("c"), None);
+        assert_eq!(f.flag("d"), Some(true));
+        assert_eq!(f.nullable_whole("e"), None);
+        assert_eq!(f.nullable_whole("absent"), None);
+        assert!(f.finish(Ok(())).unwrap_err().get("e").is_some());
     }
 
     #[test]
@@ -236,15 +350,5 @@ mod tests {
         assert!(plain_text(100)("Free them.\nNow: https://example.org").is_ok());
         assert!(plain_text(100)("a\u{202E}b").is_err());
         assert!(plain_text(100)("a\u{0007}b").is_err());
-    }
-
-    #[test]
-    fn lists_are_bounded() {
-        let parse = string_list(2, |s: &str| Ok::<_, String>(s.to_owned()));
-        assert_eq!(parse(Some(json!(["a", "b"]))).unwrap(), ["a", "b"]);
-        let parse = string_list(2, |s: &str| Ok::<_, String>(s.to_owned()));
-        assert!(parse(Some(json!(["a", "b", "c"]))).is_err());
-        let parse = string_list(2, |s: &str| Ok::<_, String>(s.to_owned()));
-        assert!(parse(Some(json!("a"))).is_err());
     }
 }

@@ -9,6 +9,7 @@ pub mod comment;
 pub mod input;
 pub mod markdown;
 pub mod post;
+pub mod rules;
 pub mod time;
 
 use std::collections::BTreeMap;

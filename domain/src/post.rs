@@ -4,8 +4,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use time::Duration;
 
+use validator::Validate;
+
 use crate::FieldErrors;
-use crate::input::{Fields, optional, required, string_list, text};
+use crate::input::Fields;
+use crate::rules::{self, valid};
 use crate::time::{self as t, Timestamp};
 
 /// Comments close this many days after publication unless the post says otherwise.
@@ -15,9 +18,9 @@ pub const MAX_BODY_BYTES: usize = 100 * 1024;
 /// A request creating or replacing a post carries a body of up to 100 KB, so the admin
 /// post routes accept requests of up to 128 KiB rather than the public 64 KiB.
 pub const MAX_POST_REQUEST: usize = 128 * 1024;
-pub const MAX_TAGS: usize = 20;
+pub const MAX_TAGS: u64 = 20;
 /// A window longer than a century is a typo, not a policy.
-pub const MAX_COMMENT_WINDOW_DAYS: u32 = 36_500;
+pub const MAX_COMMENT_WINDOW_DAYS: u64 = 36_500;
 
 /// A URL-safe identifier: lowercase `a-z0-9-`, 1–100 characters. Posts, petitions and
 /// pledges are all named by slugs.
@@ -90,69 +93,88 @@ pub struct PostFields {
     pub pledge: Option<Slug>,
 }
 
+/// `POST /posts` and `PUT /posts/{slug}` as JSON carries them, with each field's rules.
+#[derive(Debug, Validate)]
+struct PostForm {
+    #[validate(custom(function = rules::slug))]
+    slug: Option<String>,
+    #[validate(custom(function = rules::text::<200>))]
+    title: String,
+    #[validate(custom(function = rules::markdown_body))]
+    body: String,
+    #[validate(custom(function = rules::text::<80>))]
+    author: String,
+    #[validate(length(max = MAX_TAGS, message = "at most 20 items"), custom(function = rules::tags))]
+    tags: Vec<String>,
+    #[validate(custom(function = rules::timestamp))]
+    published_at: Option<String>,
+    /// Absent: the default window; `null`: never closes.
+    #[validate(range(max = MAX_COMMENT_WINDOW_DAYS, message = "must be a whole number of days from 0 to 36500, or null for never"))]
+    comments_close_after_days: Option<Option<u64>>,
+    #[validate(custom(function = rules::slug))]
+    petition: Option<String>,
+    #[validate(custom(function = rules::slug))]
+    pledge: Option<String>,
+}
+
 impl PostFields {
     /// Reads a create (`POST /posts`, which names its slug) or a replace
     /// (`PUT /posts/{slug}`, whose body may repeat the slug but not change it).
     pub fn from_json(map: Map<String, Value>, path_slug: Option<&Slug>) -> Result<(Slug, Self), FieldErrors> {
         let mut f = Fields::new(map);
         let slug = match path_slug {
-            None => f.take("slug", required(Slug::parse)),
-            Some(path) => match f.take("slug", optional(Slug::parse)) {
-                Some(Some(body)) if &body != path => {
-                    f.error("slug", "cannot be changed; create a new post instead");
-                    None
-                }
-                Some(_) => Some(path.clone()),
-                None => None,
-            },
+            None => Some(f.required_string("slug")),
+            Some(_) => f.string("slug"),
         };
-        let title = f.take("title", required(text(200)));
-        let body = f.take("body", required(markdown_body));
-        let author = f.take("author", required(text(80)));
-        let tags = f.take("tags", string_list(MAX_TAGS, Tag::parse)).map(|mut tags| {
-            tags.sort();
-            tags.dedup();
-            tags
-        });
-        let published_at = f.take("published_at", optional(t::parse));
-        let window = f.take("comments_close_after_days", comment_window);
-        let petition = f.take("petition", optional(Slug::parse));
-        let pledge = f.take("pledge", optional(Slug::parse));
-        f.finish()?;
+        let form = PostForm {
+            slug,
+            title: f.required_string("title"),
+            body: f.required_string("body"),
+            author: f.required_string("author"),
+            tags: f.strings("tags"),
+            published_at: f.string("published_at"),
+            comments_close_after_days: f.nullable_whole("comments_close_after_days"),
+            petition: f.string("petition"),
+            pledge: f.string("pledge"),
+        };
+        if let (Some(path), Some(sent)) = (path_slug, &form.slug)
+            && sent != path.as_ref()
+            && Slug::parse(sent).is_ok()
+        {
+            f.error("slug", "cannot be changed; create a new post instead");
+        }
+        f.finish(form.validate())?;
+        let mut tags: Vec<Tag> = form.tags.iter().map(|tag| valid(Tag::parse(tag))).collect();
+        tags.sort();
+        tags.dedup();
+        let slug = match path_slug {
+            Some(path) => path.clone(),
+            None => valid(Slug::parse(form.slug.as_deref().unwrap_or_default())),
+        };
         let fields = Self {
-            title: title.expect("checked by finish"),
-            body: body.expect("checked by finish"),
-            author: author.expect("checked by finish"),
-            tags: tags.expect("checked by finish"),
-            published_at: published_at.expect("checked by finish"),
-            comments_close_after_days: window.expect("checked by finish"),
-            petition: petition.expect("checked by finish"),
-            pledge: pledge.expect("checked by finish"),
+            title: form.title.trim().to_owned(),
+            body: form.body,
+            author: form.author.trim().to_owned(),
+            tags,
+            published_at: form.published_at.map(|at| valid(t::parse(&at))),
+            comments_close_after_days: match form.comments_close_after_days {
+                None => Some(DEFAULT_COMMENT_WINDOW_DAYS),
+                Some(days) => days.map(|days| days as u32),
+            },
+            petition: form.petition.map(|p| valid(Slug::parse(&p))),
+            pledge: form.pledge.map(|p| valid(Slug::parse(&p))),
         };
-        Ok((slug.expect("checked by finish"), fields))
+        Ok((slug, fields))
     }
 }
 
-fn markdown_body(raw: &str) -> Result<String, String> {
+pub(crate) fn markdown_body(raw: &str) -> Result<String, String> {
     if raw.trim().is_empty() {
         Err("must not be empty".into())
     } else if raw.len() > MAX_BODY_BYTES {
         Err(format!("must be at most {MAX_BODY_BYTES} bytes"))
     } else {
         Ok(raw.to_owned())
-    }
-}
-
-/// Absent: the default window; `null`: never closes; else whole days.
-fn comment_window(value: Option<Value>) -> Result<Option<u32>, String> {
-    match value {
-        None => Ok(Some(DEFAULT_COMMENT_WINDOW_DAYS)),
-        Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match n.as_u64() {
-            Some(days) if days <= u64::from(MAX_COMMENT_WINDOW_DAYS) => Ok(Some(days as u32)),
-            _ => Err(format!("must be a whole number of days from 0 to {MAX_COMMENT_WINDOW_DAYS}, or null for never")),
-        },
-        Some(_) => Err("must be a whole number of days, or null for never".into()),
     }
 }
 

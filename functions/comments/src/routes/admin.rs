@@ -2,9 +2,8 @@
 //! `POST /admin/comments/{id}/approve`, `/spam`, `/delete`.
 
 use app::auth::require_admin;
-use app::comment::{Email, commenter_email_hash};
+use app::comment::{commenter_email_hash, commenter_to_forget};
 use app::http::{MAX_BODY, json, json_object, query_param};
-use app::input::{Fields, required};
 use app::store::{Comment, CommentStatus};
 use app::{ApiError, App};
 use lambda_http::http::StatusCode;
@@ -31,10 +30,7 @@ pub async fn queue(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
 /// `POST /admin/commenters/erase`: forgets that a commenter (by address) was approved.
 pub async fn erase_commenter(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_admin(&app.config, req)?;
-    let mut fields = Fields::new(json_object(req, MAX_BODY)?);
-    let email = fields.take("email", required(Email::parse));
-    fields.finish()?;
-    let email = email.expect("checked by finish");
+    let email = commenter_to_forget(json_object(req, MAX_BODY)?)?;
     app.store.forget_commenter(&commenter_email_hash(&email, &app.config.ip_hash_salt)).await?;
     Ok(app::http::no_content())
 }
