@@ -46,7 +46,7 @@ check-events: deps
 	diff -r $$tmp $(EVENTS) && echo "sample events match sam local generate-event"; \
 	status=$$?; rm -rf $$tmp; exit $$status
 
-FUNCTIONS := posts comments campaigns widget
+FUNCTIONS := posts comments campaigns widget events
 
 release: deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --x86-64 --output-format zip $(addprefix --package ,$(FUNCTIONS))

@@ -146,9 +146,12 @@ impl From<Check> for ApiError {
             Check::SignupAbsent | Check::SignupThere => conflict("the signup changed meanwhile; try the link again"),
             Check::TokenThere => Self::NotFound("this link is unknown or has expired".into()),
             // Never a client's doing: these are decided inside the store.
-            Check::Fresh | Check::MailGate | Check::AddressCap | Check::DayCap => {
-                Self::Internal(format!("an unexpected check failed: {check:?}").into())
-            }
+            Check::Fresh
+            | Check::MailGate
+            | Check::AddressCap
+            | Check::DayCap
+            | Check::MailUnclaimed
+            | Check::MailClaimed => Self::Internal(format!("an unexpected check failed: {check:?}").into()),
         }
     }
 }

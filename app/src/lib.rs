@@ -28,22 +28,20 @@ pub use store::Store;
 pub struct App {
     pub config: std::sync::Arc<Config>,
     pub store: Store,
-    pub mailer: std::sync::Arc<dyn mail::Mailer>,
     pub clock: time::Clock,
 }
 
 impl App {
-    /// Builds the app from the environment, the way every function's `main` does; it
-    /// sends no mail unless given a mailer with [`App::with_mailer`].
+    /// Builds the app from the environment, the way every function's `main` does.
+    /// Requests send no mail: they queue it, and the events function sends it.
     pub async fn from_env() -> Result<Self, config::ConfigError> {
-        let config = Config::from_env()?;
-        let store = Store::connect(&config.store()).await;
-        let mailer = std::sync::Arc::new(mail::NoMail);
-        Ok(Self { config: std::sync::Arc::new(config), store, mailer, clock: time::Clock::default() })
+        Ok(Self::new(Config::from_env()?).await)
     }
 
-    pub fn with_mailer(self, mailer: impl mail::Mailer + 'static) -> Self {
-        Self { mailer: std::sync::Arc::new(mailer), ..self }
+    /// The app over the store `config` names, on the system clock.
+    pub async fn new(config: Config) -> Self {
+        let store = Store::connect(&config.store()).await;
+        Self { config: std::sync::Arc::new(config), store, clock: time::Clock::default() }
     }
 }
 
@@ -66,6 +64,7 @@ pub fn render_stored(
                 }
                 store::Stored::Signup(signup) => serde_json::Value::String(signups::csv_row(&signup)),
                 store::Stored::Token(token) => serde_json::Value::String(signups::confirm_page_html(&token, None)),
+                store::Stored::Outbox(queued) => to_json(&queued.mail),
             })
         })
         .collect()

@@ -3,27 +3,30 @@
 
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+pub use domain::mail::Mail;
 
-use crate::error::ApiError;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Mail {
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-    pub links: Vec<String>,
-    pub sent_at: String,
+/// Why a mail did not go out.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// It may go out later (throttling, an outage, a paused account): try again.
+    #[error("the mailer is unavailable: {0}")]
+    Unavailable(String),
+    /// It never will (a rejected or suppressed address, a sender that is not allowed).
+    #[error("the mailer refused the mail: {0}")]
+    Refused(String),
 }
 
+/// Sends one mail. Only the events function sends mail; requests queue it.
 pub trait Mailer: Send + Sync {
-    fn send(&self, mail: Mail) -> futures::future::BoxFuture<'_, Result<(), ApiError>>;
+    fn send(&self, mail: Mail) -> futures::future::BoxFuture<'_, Result<(), MailError>>;
 }
 
-/// The local stack's mailer: keeps every mail, newest first.
+/// The local stack's mailer: keeps every mail, newest first. It can be told to fail,
+/// as SES does when it throttles or is away, to show that no mail is lost for it.
 #[derive(Default, Clone)]
 pub struct Outbox {
     mails: Arc<Mutex<Vec<Mail>>>,
+    failing: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Outbox {
@@ -31,10 +34,20 @@ impl Outbox {
         let mails = self.mails.lock().expect("outbox lock");
         mails.iter().rev().cloned().collect()
     }
+
+    /// The next `sends` sends fail as unavailable (0 ends a failure now).
+    pub fn fail_next(&self, sends: usize) {
+        self.failing.store(sends, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Mailer for Outbox {
-    fn send(&self, mail: Mail) -> futures::future::BoxFuture<'_, Result<(), ApiError>> {
+    fn send(&self, mail: Mail) -> futures::future::BoxFuture<'_, Result<(), MailError>> {
+        use std::sync::atomic::Ordering;
+        let failed = self.failing.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        if failed {
+            return Box::pin(async { Err(MailError::Unavailable("the local outbox was told to fail".into())) });
+        }
         self.mails.lock().expect("outbox lock").push(mail);
         Box::pin(async { Ok(()) })
     }
@@ -44,8 +57,8 @@ impl Mailer for Outbox {
 pub struct NoMail;
 
 impl Mailer for NoMail {
-    fn send(&self, _mail: Mail) -> futures::future::BoxFuture<'_, Result<(), ApiError>> {
-        Box::pin(async { Err(ApiError::Internal("this function is not configured to send mail".into())) })
+    fn send(&self, _mail: Mail) -> futures::future::BoxFuture<'_, Result<(), MailError>> {
+        Box::pin(async { Err(MailError::Unavailable("this function is not configured to send mail".into())) })
     }
 }
 
@@ -75,23 +88,41 @@ impl Ses {
 
 #[cfg(feature = "ses")]
 impl Mailer for Ses {
-    fn send(&self, mail: Mail) -> futures::future::BoxFuture<'_, Result<(), ApiError>> {
-        use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+    fn send(&self, mail: Mail) -> futures::future::BoxFuture<'_, Result<(), MailError>> {
+        use aws_sdk_sesv2::error::ProvideErrorMetadata;
+        use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader};
         Box::pin(async move {
+            let bug = |e: aws_sdk_sesv2::error::BuildError| MailError::Refused(e.to_string());
             let content = |text: &str| Content::builder().data(text).charset("UTF-8").build();
+            let headers = mail
+                .headers
+                .iter()
+                .map(|(name, value)| MessageHeader::builder().name(name).value(value).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(bug)?;
             let message = Message::builder()
-                .subject(content(&mail.subject).map_err(|e| ApiError::Internal(e.into()))?)
-                .body(Body::builder().text(content(&mail.text).map_err(|e| ApiError::Internal(e.into()))?).build())
+                .subject(content(&mail.subject).map_err(bug)?)
+                .body(Body::builder().text(content(&mail.text).map_err(bug)?).build())
+                .set_headers(Some(headers))
                 .build();
-            self.client
+            let sent = self
+                .client
                 .send_email()
                 .from_email_address(&self.from)
                 .destination(Destination::builder().to_addresses(&mail.to).build())
                 .content(EmailContent::builder().simple(message).build())
                 .send()
-                .await
-                .map_err(|err| ApiError::Unavailable(Box::new(err)))?;
-            Ok(())
+                .await;
+            match sent {
+                Ok(_) => Ok(()),
+                // SES's answers that no retry changes: the address or the message is refused.
+                Err(err)
+                    if matches!(err.code(), Some("MessageRejected" | "BadRequestException" | "NotFoundException")) =>
+                {
+                    Err(MailError::Refused(err.code().unwrap_or_default().to_owned()))
+                }
+                Err(err) => Err(MailError::Unavailable(err.to_string())),
+            }
         })
     }
 }

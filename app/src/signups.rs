@@ -150,8 +150,9 @@ impl<'a> SignerView<'a> {
 /// `POST /petitions/{slug}/signatures`, `POST /pledges/{slug}/signups`: always 202
 /// with the same body, after the same store work, so no answer tells whether an address
 /// has signed, is waiting to confirm, or was never seen. The request signs nothing: it
-/// mails the address a link to a page where its holder sees what the signup would say,
-/// changes it if they like, and confirms.
+/// queues a mail (which the events function sends) with a link to a page where the
+/// address's holder sees what the signup would say, changes it if they like, and
+/// confirms.
 pub async fn signup(app: &App, req: &Request, kind: Kind) -> Result<Response<Body>, ApiError> {
     let slug = slug(req, kind)?;
     let signup = NewSignup::from_json(json_object(req, MAX_BODY)?, kind)?;
@@ -167,7 +168,11 @@ pub async fn signup(app: &App, req: &Request, kind: Kind) -> Result<Response<Bod
     let salt = &app.config.ip_hash_salt;
     app.store.charge_client(&client_hash(&app.config, req, now), app.config.writes_per_minute, now).await?;
     let token = random_token();
-    let mail_due = app
+    let mail =
+        confirmation_mail(&base_url(&app.config, req), kind, &campaign.title, &token, signup.email.as_ref(), now);
+    // Whether the mail was due (and queued for the events function) must not change the
+    // answer, so it is not looked at.
+    let _queued = app
         .store
         .request_signup(SignupRequest {
             kind,
@@ -177,20 +182,11 @@ pub async fn signup(app: &App, req: &Request, kind: Kind) -> Result<Response<Bod
             email: signup.email.as_ref(),
             requested: &signup.details,
             token_hash: &sha256_hex(token.as_bytes()),
+            mail: Some(mail),
             caps: app.config.mail_caps,
             now,
         })
         .await?;
-    if mail_due {
-        let mail =
-            confirmation_mail(&base_url(&app.config, req), kind, &campaign.title, &token, signup.email.as_ref(), now);
-        // The answer must not say whether a mail was due, so a failed send is logged
-        // rather than answered; the link is kept, and the next request an hour on mails
-        // again.
-        if let Err(err) = app.mailer.send(mail).await {
-            err.log();
-        }
-    }
     Ok(json(StatusCode::ACCEPTED, &json!({ "status": "pending_confirmation" })))
 }
 
@@ -215,6 +211,7 @@ fn confirmation_mail(base: &str, kind: Kind, title: &str, token: &str, to: &str,
         subject: format!("Please confirm your {what}: {title}"),
         text,
         links: vec![confirm],
+        headers: Default::default(),
         sent_at: t::format(now),
     }
 }

@@ -21,7 +21,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use app::mail::Outbox;
 use app::{App, Config, Store};
 use aws_sdk_dynamodb::Client;
 use local_stack::{DynamoDbLocal, Options, Router, Template, router, template};
@@ -30,7 +29,7 @@ use serde_json::{Value, json};
 use crate::capacity::{Call, ConsumedCapacity, Recorder};
 use crate::load::Scenario;
 
-pub const FUNCTIONS: [&str; 5] = ["posts", "comments", "petitions", "pledges", "widget"];
+pub const FUNCTIONS: [&str; 6] = ["posts", "comments", "petitions", "pledges", "widget", "events"];
 const ADMIN_TOKEN: &str = "bench-admin-token";
 const THREAD: &str = "bench-thread";
 const PETITION: &str = "bench-petition";
@@ -96,7 +95,7 @@ async fn run() -> Result<(), String> {
     config.count_cache = std::time::Duration::from_secs(app::config::DEFAULT_COUNT_CACHE_SECONDS.into());
     let template = Template::load(&template::default_path())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-    let options = Options { trust_forwarded_for: true };
+    let options = Options { trust_forwarded_for: true, ..Default::default() };
     let stack = local_stack::start_with(config.clone(), &template, listener, options).await?;
     let base = stack.base_url.clone();
     let http = reqwest::Client::new();
@@ -105,8 +104,8 @@ async fn run() -> Result<(), String> {
     seed(&http, &base).await?;
 
     println!("capacity per request");
-    let (measured_base, recorder, measured_outbox) = capacity_stack(&config, &template).await?;
-    results.capacity = measure_capacity(&http, &measured_base, &recorder, &measured_outbox).await?;
+    let (measured_base, recorder) = capacity_stack(&config, &template).await?;
+    results.capacity = measure_capacity(&http, &measured_base, &recorder, &stack).await?;
 
     println!("cold starts ({starts} per function)");
     results.cold_floor = cold_start::floor(starts).await?;
@@ -119,9 +118,13 @@ async fn run() -> Result<(), String> {
                 ("GET /petitions/{slug}/count", format!("/petitions/{PETITION}/count"), json!({"slug": PETITION}))
             }
             "pledges" => ("GET /pledges/{slug}", "/pledges/bench-pledge".to_owned(), json!({"slug": "bench-pledge"})),
+            "events" => ("the outbox sweep (Scheduled Event)", String::new(), Value::Null),
             _ => ("GET /embed.js", "/embed.js".to_owned(), Value::Null),
         };
-        let event = cold_start::event(route, &path, params);
+        let event = match name {
+            "events" => local_stack::scheduled_event("Sweep"),
+            _ => cold_start::event(route, &path, params),
+        };
         let runs = cold_start::measure(&bin_dir.join(name), name, &env, event, starts).await?;
         results.cold.push((name, route.to_owned(), runs));
     }
@@ -167,7 +170,7 @@ async fn run() -> Result<(), String> {
     results.ceiling = ceiling::measure(&stack.app.store, java, seconds).await?;
 
     // Confirmations need tokens: those the signup run just made.
-    let tokens = tokens_to(&stack.outbox, "@wrk.example");
+    let tokens = tokens_to(&stack, "@wrk.example").await;
     let before = signature_count(&http, &base, PETITION).await?;
     let token_file = scratch.join("tokens.txt");
     std::fs::write(&token_file, tokens.join("\n")).map_err(|e| e.to_string())?;
@@ -188,8 +191,7 @@ async fn run() -> Result<(), String> {
 
     let signups = number("BENCH_VIRAL_SIGNUPS", viral::SIGNUPS as u64)? as usize;
     println!("the viral day: {signups} signups from {} clients", viral::CLIENTS);
-    let outbox = stack.outbox.clone();
-    let day = viral::run(&base, VIRAL, signups, move || tokens_to(&outbox, "@viral.example")).await?;
+    let day = viral::run(&base, VIRAL, signups, tokens_to(&stack, "@viral.example")).await?;
     results.viral = Some(day);
 
     let _ = std::fs::remove_dir_all(&scratch);
@@ -294,27 +296,26 @@ async fn seed(http: &reqwest::Client, base: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A second router over the same table whose store reads consumed capacity.
-async fn capacity_stack(config: &Config, template: &Template) -> Result<(String, Recorder, Outbox), String> {
+/// A second router over the same table whose store reads consumed capacity (its mail
+/// goes out through the main stack's stream and events function).
+async fn capacity_stack(config: &Config, template: &Template) -> Result<(String, Recorder), String> {
     let recorder = Recorder::default();
     let client_config = Store::client_config(&config.store()).interceptor(ConsumedCapacity(recorder.clone())).build();
     let store = Store::new(Client::from_conf(client_config), &config.table_name, &config.ip_hash_salt);
-    let outbox = Outbox::default();
-    let app =
-        App { config: Arc::new(config.clone()), store, mailer: Arc::new(outbox.clone()), clock: Default::default() };
+    let app = App { config: Arc::new(config.clone()), store, clock: Default::default() };
     let mut router = Router::new(template, app, None)?;
     router.trust_forwarded_for = true;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tokio::spawn(router::serve(listener, Arc::new(router)));
-    Ok((format!("http://{addr}"), recorder, outbox))
+    Ok((format!("http://{addr}"), recorder))
 }
 
 async fn measure_capacity(
     http: &reqwest::Client,
     base: &str,
     recorder: &Recorder,
-    outbox: &Outbox,
+    stack: &local_stack::Stack,
 ) -> Result<Vec<(String, Vec<Call>)>, String> {
     let mut measured = Vec::new();
     let counts = (1..=20).map(|i| format!("bench-post-{i}")).collect::<Vec<_>>().join(",");
@@ -334,7 +335,7 @@ async fn measure_capacity(
         send(request.header("x-forwarded-for", "10.77.0.1")).await?;
         measured.push((name.to_owned(), recorder.take()));
     }
-    let token = tokens_to(outbox, "@capacity.example").pop().ok_or("the measured signup sent no mail")?;
+    let token = tokens_to(stack, "@capacity.example").await.pop().ok_or("the measured signup sent no mail")?;
     recorder.take();
     send(http.post(format!("{base}/confirm/{token}"))).await?;
     measured.push(("confirm".to_owned(), recorder.take()));
@@ -343,10 +344,12 @@ async fn measure_capacity(
     Ok(measured)
 }
 
-/// The confirmation tokens of every mail sent to an address ending in `domain`.
-fn tokens_to(outbox: &Outbox, domain: &str) -> Vec<String> {
-    outbox
+/// The confirmation tokens of every mail sent to an address ending in `domain`, once
+/// the stream has delivered every write made so far.
+async fn tokens_to(stack: &local_stack::Stack, domain: &str) -> Vec<String> {
+    stack
         .mails()
+        .await
         .into_iter()
         .filter(|mail| mail.to.trim().to_lowercase().ends_with(domain))
         .filter_map(|mail| mail.links.first().and_then(|link| link.rsplit_once("/confirm/")).map(|(_, t)| t.to_owned()))

@@ -97,9 +97,14 @@ where
     (started.elapsed(), failures.load(Ordering::Relaxed))
 }
 
-/// Runs the day against the stack at `base` on `petition`; `tokens` reads the
-/// confirmation tokens of every mail sent to `@viral.example` so far.
-pub async fn run(base: &str, petition: &str, signups: usize, tokens: impl Fn() -> Vec<String>) -> Result<Day, String> {
+/// Runs the day against the stack at `base` on `petition`; `tokens` reads, once the
+/// signups are in, the confirmation tokens of every mail sent to `@viral.example`.
+pub async fn run(
+    base: &str,
+    petition: &str,
+    signups: usize,
+    tokens: impl std::future::Future<Output = Vec<String>>,
+) -> Result<Day, String> {
     let (list, people) = addresses(signups, REPEAT_PERCENT);
     let url = format!("{base}/petitions/{petition}/signatures");
     let (signup_time, signup_failures) = fan_out(list, move |http, client, email| {
@@ -111,7 +116,7 @@ pub async fn run(base: &str, petition: &str, signups: usize, tokens: impl Fn() -
         }
     })
     .await;
-    let tokens = tokens();
+    let tokens = tokens.await;
     let mails = tokens.len();
     let confirm_base = base.to_owned();
     let (confirm_time, confirm_failures) = fan_out(tokens, move |http, client, token| {

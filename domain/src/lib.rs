@@ -7,6 +7,7 @@
 pub mod campaign;
 pub mod comment;
 pub mod input;
+pub mod mail;
 pub mod markdown;
 pub mod post;
 pub mod rules;

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Page;
 use super::keys::{self, COUNTER, META};
+use super::outbox::OutboxItem;
 use super::{
     Check, Cursor, Missing, Store, StoreError, Stored, Tx, TxError, build, from_item, key, n, s, sdk_error, to_item,
 };
@@ -154,6 +155,9 @@ pub struct SignupRequest<'a> {
     pub email: &'a str,
     pub requested: &'a SignupDetails,
     pub token_hash: &'a str,
+    /// The confirmation mail with the token's link, queued in the same transaction
+    /// (`None` queues none: the demo seed, whose signers confirm at once).
+    pub mail: Option<domain::mail::Mail>,
     pub caps: MailCaps,
     pub now: Timestamp,
 }
@@ -227,13 +231,14 @@ impl Store {
         Ok(campaign.map(|c| (c, tally)))
     }
 
-    /// Records a signup request and says whether to mail its link: only when this
-    /// address was not mailed about this campaign in the last hour, and neither the
-    /// address's daily cap (over every campaign) nor the deployment's is reached. The
-    /// same one transaction runs whatever the address's standing, and a refused one
-    /// writes nothing: the caller answers alike either way.
+    /// Records a signup request and queues its confirmation mail (see [`crate::outbox`]),
+    /// and says whether it did: only when this address was not mailed about this
+    /// campaign in the last hour, and neither the address's daily cap (over every
+    /// campaign) nor the deployment's is reached. The same one transaction runs whatever
+    /// the address's standing, and a refused one writes nothing, not even the mail: the
+    /// caller answers alike either way.
     pub async fn request_signup(&self, request: SignupRequest<'_>) -> Result<bool, StoreError> {
-        let SignupRequest { kind, slug, signer, address, email, requested, token_hash, caps, now } = request;
+        let SignupRequest { kind, slug, signer, address, email, requested, token_hash, mail, caps, now } = request;
         let shard = shard_of(signer);
         let partition = shard_pk(kind, slug, shard);
         let day = day_of(now);
@@ -276,6 +281,9 @@ impl Store {
             .check(Check::DayCap, self.daily_count(&keys::mail_day(day, shard), per_shard, day))
             .own(self.put_new(to_item(&token)))
             .check(Check::Fresh, self.put_new(token_ref));
+        if let Some(mail) = mail {
+            tx.check(Check::Fresh, self.queue_mail(&OutboxItem::new(&keys::confirmation_cause(token_hash), mail, now)));
+        }
         match self.run(tx).await {
             Ok(()) => Ok(true),
             // Mailed within the hour, or over a cap: nothing written, and no mail.
@@ -396,7 +404,14 @@ impl Store {
         let (kind, slug, signer) = (token.kind, &token.slug, &token.token.signer);
         let partition = shard_pk(kind, slug, shard_of(signer));
         let own_ref = token_ref_sk(signer, &token.token_hash);
+        // A link's mail may still be waiting in the outbox, and its claim says it was
+        // sent: both go too (the events function sends nothing whose outbox item is gone).
+        let mail_items = |hash: &str| {
+            let cause = keys::confirmation_cause(hash);
+            [key(&keys::outbox(&cause), META), key(&keys::sent(&cause), META)]
+        };
         let mut rest = vec![key(&partition, &mailed_sk(signer))];
+        rest.extend(mail_items(&token.token_hash));
         let day = day_of(now);
         for day in [day - 1, day] {
             rest.push(key(&keys::mail_to(&token.token.address, day), META));
@@ -405,6 +420,7 @@ impl Store {
             if sk != own_ref {
                 let hash = sk.rsplit('#').next().unwrap_or_default();
                 rest.push(key(&token_pk(hash), META));
+                rest.extend(mail_items(hash));
                 rest.push(key(&partition, &sk));
             }
         }

@@ -124,6 +124,33 @@ pub fn mail_day(day: i64, shard: u32) -> String {
     format!("MAILDAY#{day}#S{shard}")
 }
 
+/// A mail waiting for the events function, by its cause.
+pub fn outbox(cause: &str) -> String {
+    format!("OUTBOX#{cause}")
+}
+
+/// Every outbox item's partition key starts so (the stream's filter matches on it).
+pub const OUTBOX_PREFIX: &str = "OUTBOX#";
+
+/// A `GSI1` partition of the outbox, and an item's place in it (oldest first).
+pub fn outbox_queue(shard: u32) -> String {
+    format!("OUTBOXQ#S{shard}")
+}
+
+pub fn queued(queued_at: &str, cause: &str) -> String {
+    format!("{queued_at}#{cause}")
+}
+
+/// The claim of a mail's cause: whether it is being sent, was sent or was refused.
+pub fn sent(cause: &str) -> String {
+    format!("SENT#{cause}")
+}
+
+/// The cause of a signup request's confirmation mail, by its token's hash.
+pub fn confirmation_cause(token_hash: &str) -> String {
+    format!("confirm#{token_hash}")
+}
+
 /// A client's writes in one minute (minutes since the epoch).
 pub fn rate(client: &str, minute: i64) -> String {
     format!("RATE#{client}#{minute}")
@@ -169,6 +196,11 @@ mod tests {
             (mail_day(20_000, 3), "MAILDAY#20000#S3"),
             (rate("ip", 29_000_000), "RATE#ip#29000000"),
             (last_body("ip"), "LAST#ip"),
+            (outbox("confirm#cd"), "OUTBOX#confirm#cd"),
+            (sent("confirm#cd"), "SENT#confirm#cd"),
+            (confirmation_cause("cd"), "confirm#cd"),
+            (outbox_queue(7), "OUTBOXQ#S7"),
+            (queued("2026-11-29T10:00:00Z", "confirm#cd"), "2026-11-29T10:00:00Z#confirm#cd"),
         ];
         for (made, expected) in pinned {
             assert_eq!(made, expected);
@@ -183,6 +215,7 @@ mod tests {
             (PENDING, "PENDING"),
             (COUNTER, "#COUNT"),
             (SIGNUP_PREFIX, "SIGNUP#"),
+            (OUTBOX_PREFIX, "OUTBOX#"),
             (PK, "PK"),
             (SK, "SK"),
             (GSI1PK, "GSI1PK"),
@@ -228,6 +261,11 @@ mod tests {
             "`MAILDAY#{day}#S{shard}`",
             "`RATE#{ip hash}#{minute}`",
             "`LAST#{ip hash}`",
+            "`OUTBOX#{cause}`",
+            "`SENT#{cause}`",
+            "`confirm#{token hash}`",
+            "`OUTBOXQ#S{shard}`",
+            "`{queued_at}#{cause}`",
         ] {
             assert!(table.contains(documented), "the key table in store/src/lib.rs lacks {documented}");
         }

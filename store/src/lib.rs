@@ -20,6 +20,11 @@
 //! | mails from the deployment today (sharded) | `MAILDAY#{day}#S{shard}` | `#META` | | |
 //! | rate-limit window | `RATE#{ip hash}#{minute}` | `#META` | | |
 //! | a client's last comment body | `LAST#{ip hash}` | `#META` | | |
+//! | a mail waiting to be sent (the events function sends it) | `OUTBOX#{cause}` | `#META` | `OUTBOXQ#S{shard}` | `{queued_at}#{cause}` |
+//! | the claim of a mail's cause: sending, sent or refused | `SENT#{cause}` | `#META` | | |
+//!
+//! A mail's cause names what made it due and nothing else can: a signup request's
+//! confirmation is `confirm#{token hash}`.
 //!
 //! Signer keys are salted hashes of the normalised address and the campaign, so a key
 //! seen in one campaign's list cursor says nothing of another; address keys are salted
@@ -37,6 +42,7 @@ mod comments;
 mod cursor;
 mod error;
 pub mod keys;
+pub mod outbox;
 mod posts;
 
 use std::collections::HashMap;
@@ -55,6 +61,7 @@ pub use campaigns::{Campaign, MailCaps, SHARDS, Signup, SignupRequest, SignupTok
 pub use comments::{ClientLimits, Comment, CommentEdit, CommentStatus, NewCommentContext, ThreadSort};
 pub use cursor::{Cursor, CursorKey};
 pub use error::{Check, Missing, StoreError};
+pub use outbox::{Claim, MailOutcome, OutboxItem};
 
 /// How often a transaction that collided with another is tried before answering 503.
 const TRANSACTION_ATTEMPTS: u32 = 8;
@@ -485,6 +492,7 @@ pub enum Stored {
     Campaign(Box<Campaign>),
     Signup(Box<Signup>),
     Token(Box<SignupToken>),
+    Outbox(Box<OutboxItem>),
 }
 
 /// Decodes `item` as each kind of item a reader reads, with the computations readers
@@ -500,6 +508,7 @@ pub fn decode_stored(
         comments::decode_stored(item, now).map(|c| Stored::Comment(Box::new(c))),
     ];
     decoded.extend(campaigns::decode_stored(item, now));
+    decoded.push(OutboxItem::from_image(item.clone()).map(|o| Stored::Outbox(Box::new(o))));
     decoded
 }
 

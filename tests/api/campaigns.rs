@@ -22,8 +22,8 @@ async fn sign(app: &TestApp, slug: &str, name: &str, email: &str, public: bool) 
 }
 
 /// The confirm link of the newest mail to `to`.
-fn link_for(app: &TestApp, to: &str) -> String {
-    let mail = app.stack.outbox.mails().into_iter().find(|m| m.to == to).expect("a mail was sent");
+async fn link_for(app: &TestApp, to: &str) -> String {
+    let mail = app.stack.mails().await.into_iter().find(|m| m.to == to).expect("a mail was sent");
     mail.links[0].clone()
 }
 
@@ -56,7 +56,7 @@ async fn a_reader_signs_confirms_and_counts_exactly_once() {
     assert_eq!(signed.body, json!({"status": "pending_confirmation"}));
     assert_eq!(count(&app, "free-them").await, 0, "unconfirmed signatures do not count");
 
-    let link = link_for(&app, "ji.woo@gmail.com");
+    let link = link_for(&app, "ji.woo@gmail.com").await;
     let outbox = app.get("/_dev/outbox").await;
     assert_eq!(outbox.body["items"][0]["links"][0], link.as_str());
     assert!(link.starts_with(&app.stack.base_url), "{link}");
@@ -81,7 +81,7 @@ async fn a_reader_signs_confirms_and_counts_exactly_once() {
         assert_eq!(repeat.status, signed.status);
         assert_eq!(repeat.body, signed.body);
     }
-    assert_eq!(app.stack.outbox.mails().len(), 1, "no second mail within the hour");
+    assert_eq!(app.stack.mails().await.len(), 1, "no second mail within the hour");
     assert_eq!(count(&app, "free-them").await, 1);
 
     let petition = app.get("/petitions/free-them").await.body;
@@ -124,7 +124,7 @@ async fn concurrent_signups_of_the_same_people_count_once_each() {
         assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
         assert_eq!(answer.body, json!({"status": "pending_confirmation"}));
     }
-    let tokens: Vec<String> = app.stack.outbox.mails().iter().map(|m| token_of(&m.links[0])).collect();
+    let tokens: Vec<String> = app.stack.mails().await.iter().map(|m| token_of(&m.links[0])).collect();
     assert_eq!(tokens.len(), 100, "one signup, one mail per person");
     let confirmations = futures::future::join_all(tokens.iter().chain(tokens.iter()).map(|t| confirm(&app, t))).await;
     assert!(confirmations.iter().all(|a| a.status == StatusCode::OK));
@@ -137,8 +137,8 @@ async fn erasing_a_signup_lowers_the_count() {
     petition(&app, "forget-me", json!({})).await;
     sign(&app, "forget-me", "Stays", "stays@example.org", true).await;
     sign(&app, "forget-me", "Leaves", "leaves@example.org", true).await;
-    let stays = token_of(&link_for(&app, "stays@example.org"));
-    let leaves = token_of(&link_for(&app, "leaves@example.org"));
+    let stays = token_of(&link_for(&app, "stays@example.org").await);
+    let leaves = token_of(&link_for(&app, "leaves@example.org").await);
     confirm_with(&app, &stays, json!({"public": true})).await;
     confirm_with(&app, &leaves, json!({"public": true})).await;
     assert_eq!(count(&app, "forget-me").await, 2);
@@ -167,7 +167,7 @@ async fn the_export_is_admin_only_and_safe_for_spreadsheets() {
     petition(&app, "deliver", json!({})).await;
     sign(&app, "deliver", "=SUM(A1:A9)", "formula@example.org", false).await;
     sign(&app, "deliver", "Unconfirmed", "later@example.org", false).await;
-    confirm(&app, &token_of(&link_for(&app, "formula@example.org"))).await;
+    confirm(&app, &token_of(&link_for(&app, "formula@example.org").await)).await;
     assert_eq!(app.get("/admin/petitions/deliver/signatures.csv").await.status, StatusCode::UNAUTHORIZED);
     let response = app.admin(Method::GET, "/admin/petitions/deliver/signatures.csv").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -203,7 +203,7 @@ async fn a_pledge_succeeds_at_its_threshold() {
         assert_eq!(answer.status, StatusCode::ACCEPTED);
         assert_eq!(app.get("/pledges/three-dollars").await.body["status"], "open");
         // A listed publicly; B presses the button as it is, which keeps B private.
-        let token = token_of(&link_for(&app, email));
+        let token = token_of(&link_for(&app, email).await);
         let confirmed = if name == "A" {
             confirm_with(&app, &token, json!({"public": true})).await
         } else {
@@ -237,7 +237,7 @@ async fn closed_campaigns_refuse_signups_and_failed_pledges_say_so() {
     ))
     .await;
     assert_eq!(app.get("/pledges/missed").await.body["status"], "failed");
-    assert!(app.stack.outbox.mails().is_empty());
+    assert!(app.stack.mails().await.is_empty());
 }
 
 #[tokio::test]
@@ -288,7 +288,7 @@ async fn bad_signups_write_nothing() {
         .await;
     assert!(bad_petition.body["error"]["fields"]["goal"].is_array());
     assert_eq!(count(&app, "strict").await, 0);
-    assert!(app.stack.outbox.mails().is_empty(), "no mail for refused signups");
+    assert!(app.stack.mails().await.is_empty(), "no mail for refused signups");
 }
 
 #[tokio::test]
@@ -296,14 +296,14 @@ async fn an_unconfirmed_signup_expires_after_a_week() {
     let app = app().await;
     petition(&app, "week", json!({})).await;
     sign(&app, "week", "Slow", "slow@example.org", false).await;
-    let token = token_of(&link_for(&app, "slow@example.org"));
+    let token = token_of(&link_for(&app, "slow@example.org").await);
     // A week and a day pass.
     app.stack.app.clock.advance(::time::Duration::days(8));
     assert_eq!(confirm(&app, &token).await.status, StatusCode::NOT_FOUND, "an expired link confirms nothing");
     assert_eq!(count(&app, "week").await, 0);
     // The same person may sign again; the expired signup is replaced.
     assert_eq!(sign(&app, "week", "Slow", "slow@example.org", false).await.status, StatusCode::ACCEPTED);
-    let fresh = app.stack.outbox.mails().into_iter().map(|m| token_of(&m.links[0])).find(|t| *t != token).unwrap();
+    let fresh = app.stack.mails().await.into_iter().map(|m| token_of(&m.links[0])).find(|t| *t != token).unwrap();
     assert_eq!(confirm(&app, &fresh).await.status, StatusCode::OK);
     assert_eq!(count(&app, "week").await, 1);
 }
@@ -342,7 +342,7 @@ async fn a_deployed_function_may_answer_counts_from_memory_for_a_few_seconds() {
     assert_eq!(petition(&app, "cached-count", json!({})).await.status, StatusCode::CREATED);
     assert_eq!(count(&app, "cached-count").await, 0);
     assert_eq!(sign(&app, "cached-count", "Ji-woo", "jiwoo@example.org", false).await.status, StatusCode::ACCEPTED);
-    assert_eq!(confirm(&app, &token_of(&link_for(&app, "jiwoo@example.org"))).await.status, StatusCode::OK);
+    assert_eq!(confirm(&app, &token_of(&link_for(&app, "jiwoo@example.org").await)).await.status, StatusCode::OK);
     // The petition itself is read fresh; its cacheable count is the one read before.
     assert_eq!(app.get("/petitions/cached-count").await.body["signature_count"], 1);
     assert_eq!(count(&app, "cached-count").await, 0);

@@ -145,12 +145,7 @@ async fn an_unreachable_store_is_unavailable_not_an_error_page() {
     let config = app::Config::local(app.stack.app.store.table(), &dead, ADMIN_TOKEN);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let store = app::Store::connect(&config.store()).await;
-    let broken = app::App {
-        config: std::sync::Arc::new(config),
-        store,
-        mailer: std::sync::Arc::new(app::mail::NoMail),
-        clock: Default::default(),
-    };
+    let broken = app::App { config: std::sync::Arc::new(config), store, clock: Default::default() };
     let router = std::sync::Arc::new(local_stack::Router::new(&crate::helpers::template(), broken, None).unwrap());
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(local_stack::router::serve(listener, router));

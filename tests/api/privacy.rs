@@ -74,7 +74,7 @@ impl Walk {
 async fn no_public_answer_reveals_an_email_or_an_address() {
     let app = TestApp::spawn_with_options(
         |config| config.writes_per_minute = 1_000,
-        local_stack::Options { trust_forwarded_for: true },
+        local_stack::Options { trust_forwarded_for: true, ..Default::default() },
     )
     .await;
     let mut walk = Walk { app, seen: 0 };
@@ -120,7 +120,7 @@ async fn no_public_answer_reveals_an_email_or_an_address() {
         walk.check("pledge", walk.from(Method::POST, "/pledges/walk-pledge/signups", SIGNER_IP).json(&pledge)).await;
     assert_eq!(answer.status, StatusCode::ACCEPTED);
     let tokens: Vec<String> =
-        walk.app.stack.outbox.mails().iter().map(|mail| mail.links[0].rsplit('/').next().unwrap().to_owned()).collect();
+        walk.app.stack.mails().await.iter().map(|mail| mail.links[0].rsplit('/').next().unwrap().to_owned()).collect();
     assert_eq!(tokens.len(), 2, "one mail per person");
     for token in &tokens {
         // The page is the mailbox holder's: it shows the name the signup asked for, for
@@ -130,7 +130,7 @@ async fn no_public_answer_reveals_an_email_or_an_address() {
         let page = page.text().await.unwrap().to_lowercase();
         assert!(!page.contains('@') && !page.contains("pledgers.example") && !page.contains("example.com"), "{page}");
         let chosen =
-            if walk.app.stack.outbox.mails().iter().any(|m| m.links[0].ends_with(token.as_str()) && m.to == PLEDGER) {
+            if walk.app.stack.mails().await.iter().any(|m| m.links[0].ends_with(token.as_str()) && m.to == PLEDGER) {
                 json!({"public": false})
             } else {
                 json!({"public": true})

@@ -91,7 +91,7 @@ async fn html_pages_carry_a_strict_content_security_policy() {
         app.send(app.http.post(app.url("/petitions/csp/signatures")).json(&sign)).await.status,
         StatusCode::ACCEPTED
     );
-    let link = app.stack.outbox.mails()[0].links[0].clone();
+    let link = app.stack.mails().await[0].links[0].clone();
     let path = link.split_once("/confirm/").map(|(_, t)| format!("/confirm/{t}")).unwrap();
     let pages = [
         (app.http.get(app.url(&path)), StatusCode::OK),

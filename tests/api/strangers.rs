@@ -32,8 +32,8 @@ fn signature(name: &str, email: &str, public: bool) -> Value {
     json!({"name": name, "email": email, "country": "Elsewhere", "comment": "Not mine", "public": public, "consent": true})
 }
 
-fn mails_to(app: &TestApp, to: &str) -> Vec<app::mail::Mail> {
-    app.stack.outbox.mails().into_iter().filter(|m| m.to == to).collect()
+async fn mails_to(app: &TestApp, to: &str) -> Vec<app::mail::Mail> {
+    app.stack.mails().await.into_iter().filter(|m| m.to == to).collect()
 }
 
 fn token_of(mail: &app::mail::Mail) -> String {
@@ -81,7 +81,7 @@ async fn a_stranger_who_signs_first_decides_nothing_that_is_published() {
         sign(&app, "held-at-the-border", json!({"name": "Ji-woo", "email": victim, "public": false, "consent": true}))
             .await;
     assert_eq!(comparable(&own), comparable(&first));
-    let mails = mails_to(&app, victim);
+    let mails = mails_to(&app, victim).await;
     assert_eq!(mails.len(), 1, "one mail per address per campaign per hour");
 
     // The page behind the link shows what the stranger asked for, to change, and the
@@ -121,14 +121,14 @@ async fn a_bare_confirmation_publishes_nothing_and_a_pledge_keeps_no_strangers_a
         app.send(app.http.post(app.url("/pledges/fund/signups")).json(&body)).await.status,
         StatusCode::ACCEPTED
     );
-    let token = token_of(&mails_to(&app, victim)[0]);
+    let token = token_of(&mails_to(&app, victim).await[0]);
     let confirmed = app.send(app.http.post(app.url(&format!("/confirm/{token}")))).await;
     assert_eq!(confirmed.status, StatusCode::OK);
     assert_eq!(public_names(&app, "/pledges/fund/signups").await, Vec::<String>::new(), "private unless chosen");
     // The same for a petition confirmed by a client sending JSON without `public`.
     petition(&app, "quiet").await;
     sign(&app, "quiet", signature("Loud", "quiet@example.org", true)).await;
-    let token = token_of(&mails_to(&app, "quiet@example.org")[0]);
+    let token = token_of(&mails_to(&app, "quiet@example.org").await[0]);
     let confirmed =
         app.send(app.http.post(app.url(&format!("/confirm/{token}"))).json(&json!({"name": "Quiet"}))).await;
     assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
@@ -136,7 +136,7 @@ async fn a_bare_confirmation_publishes_nothing_and_a_pledge_keeps_no_strangers_a
     // A confirmation with a name that would not pass a signup is refused, and nothing
     // is confirmed.
     sign(&app, "quiet", signature("Other", "other@example.org", false)).await;
-    let token = token_of(&mails_to(&app, "other@example.org")[0]);
+    let token = token_of(&mails_to(&app, "other@example.org").await[0]);
     let bad = app
         .send(app.http.post(app.url(&format!("/confirm/{token}"))).json(&json!({"name": "x\nhttps://phish.example"})))
         .await;
@@ -164,7 +164,7 @@ async fn a_mail_carries_only_what_the_organiser_wrote() {
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
         assert!(refused.body["error"]["fields"][field].is_array());
     }
-    assert!(app.stack.outbox.mails().is_empty(), "no mail for refused signups");
+    assert!(app.stack.mails().await.is_empty(), "no mail for refused signups");
 
     // A forged Host (and forwarding headers) cannot move the link.
     let request = app
@@ -175,7 +175,7 @@ async fn a_mail_carries_only_what_the_organiser_wrote() {
         .header("x-forwarded-proto", "https")
         .json(&signature("Dr. Kim", "reader@example.org", false));
     assert_eq!(app.send(request).await.status, StatusCode::ACCEPTED);
-    let mail = &mails_to(&app, "reader@example.org")[0];
+    let mail = &mails_to(&app, "reader@example.org").await[0];
     assert!(mail.links[0].starts_with(&format!("{}/confirm/", app.stack.base_url)), "{}", mail.links[0]);
     assert!(!mail.text.contains("phish") && !mail.subject.contains("phish"), "{}", mail.text);
     assert!(!mail.text.contains("Dr. Kim"), "no signer text reaches a mail: {}", mail.text);
@@ -198,7 +198,7 @@ async fn caps_bound_the_mail_a_bot_can_make_the_sender_send_and_answer_alike() {
         ["one", "two", "three"].map(|slug| sign(&app, slug, signature("A", "often@example.org", false))),
     )
     .await;
-    assert_eq!(mails_to(&app, "often@example.org").len(), 2);
+    assert_eq!(mails_to(&app, "often@example.org").await.len(), 2);
     assert!(answers.iter().all(|a| comparable(a) == comparable(&answers[0])));
     // Many addresses: the deployment's day stops at its cap (16 over 16 shards).
     let many: Vec<Answer> = futures::future::join_all(
@@ -206,7 +206,7 @@ async fn caps_bound_the_mail_a_bot_can_make_the_sender_send_and_answer_alike() {
     )
     .await;
     assert!(many.iter().all(|a| comparable(a) == comparable(&many[0])));
-    let sent = app.stack.outbox.mails().len();
+    let sent = app.stack.mails().await.len();
     assert!(sent <= 16, "{sent} mails went out");
     assert!(sent >= 2, "the cap lets some through");
 }
@@ -215,7 +215,7 @@ async fn caps_bound_the_mail_a_bot_can_make_the_sender_send_and_answer_alike() {
 async fn no_answer_tells_who_signed() {
     let app = TestApp::spawn_with_options(
         |config| config.writes_per_minute = 1_000,
-        local_stack::Options { trust_forwarded_for: true },
+        local_stack::Options { trust_forwarded_for: true, ..Default::default() },
     )
     .await;
     petition(&app, "oracle").await;
@@ -227,7 +227,7 @@ async fn no_answer_tells_who_signed() {
             .json(&signature("A", email, false))
     };
     app.send(from("198.51.100.1", "confirmed@example.org")).await;
-    let token = token_of(&mails_to(&app, "confirmed@example.org")[0]);
+    let token = token_of(&mails_to(&app, "confirmed@example.org").await[0]);
     assert_eq!(app.send(app.http.post(app.url(&format!("/confirm/{token}")))).await.status, StatusCode::OK);
     app.send(from("198.51.100.2", "pending@example.org")).await;
     let writes_before = rate_writes(&app).await;
@@ -521,7 +521,7 @@ async fn cursors_cannot_be_forged_or_carried_to_another_list() {
     for slug in ["first", "second"] {
         for email in ["same@example.org", "other@example.org"] {
             sign(&app, slug, signature("Same", email, true)).await;
-            let mail = mails_to(&app, email).into_iter().find(|m| m.subject.contains("Do not send")).unwrap();
+            let mail = mails_to(&app, email).await.into_iter().find(|m| m.subject.contains("Do not send")).unwrap();
             let token = token_of(&mail);
             app.send(app.http.post(app.url(&format!("/confirm/{token}"))).json(&json!({"public": true}))).await;
         }
@@ -541,12 +541,12 @@ async fn erasing_a_signup_erases_every_trace_of_the_person() {
     petition(&app, "erase-me").await;
     let email = "leaving@example.org";
     sign(&app, "erase-me", signature("Leaving", email, true)).await;
-    let first = token_of(&mails_to(&app, email)[0]);
+    let first = token_of(&mails_to(&app, email).await[0]);
     // An hour later the person asks again, and gets a second link.
     app.stack.app.clock.advance(::time::Duration::minutes(61));
     let store = &app.stack.app.store;
     sign(&app, "erase-me", signature("Leaving", email, true)).await;
-    let mails = mails_to(&app, email);
+    let mails = mails_to(&app, email).await;
     assert_eq!(mails.len(), 2);
     let second = token_of(&mails[0]);
     assert_ne!(first, second);
@@ -555,7 +555,7 @@ async fn erasing_a_signup_erases_every_trace_of_the_person() {
     assert_eq!(confirmed.status, StatusCode::OK);
     // Someone else stays.
     sign(&app, "erase-me", signature("Staying", "staying@example.org", true)).await;
-    let stays = token_of(&mails_to(&app, "staying@example.org")[0]);
+    let stays = token_of(&mails_to(&app, "staying@example.org").await[0]);
     app.send(app.http.post(app.url(&format!("/confirm/{stays}")))).await;
 
     let erased = app.send(app.http.delete(app.url(&format!("/signups/{first}")))).await;
@@ -677,7 +677,7 @@ async fn confirmation_and_erasure_pages_cannot_be_framed() {
     let app = app().await;
     petition(&app, "framed").await;
     sign(&app, "framed", signature("A", "framed@example.org", false)).await;
-    let token = token_of(&mails_to(&app, "framed@example.org")[0]);
+    let token = token_of(&mails_to(&app, "framed@example.org").await[0]);
     for path in [format!("/confirm/{token}"), format!("/confirm/{}", "0".repeat(64))] {
         let response = app.http.get(app.url(&path)).send().await.unwrap();
         let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();

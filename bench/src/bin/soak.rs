@@ -54,7 +54,7 @@ async fn run() -> Result<(), String> {
     config.writes_per_minute = 30;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let template = Template::load(&template::default_path())?;
-    let options = Options { trust_forwarded_for: true };
+    let options = Options { trust_forwarded_for: true, ..Default::default() };
     let stack = local_stack::start_with(config, &template, listener, options).await?;
     let base = stack.base_url.clone();
     let http = reqwest::Client::new();
@@ -101,8 +101,8 @@ async fn run() -> Result<(), String> {
     // Every signup that answered 202 is confirmed once through its mail; the count is exact.
     let signers = tally.signers.lock().await.len() as u64;
     let tokens: Vec<String> = stack
-        .outbox
         .mails()
+        .await
         .iter()
         .filter_map(|mail| mail.links.first().and_then(|l| l.rsplit_once("/confirm/")).map(|(_, t)| t.to_owned()))
         .collect();

@@ -32,11 +32,11 @@ async fn get(app: &App, req: &Request, kind: Kind) -> Result<Response<Body>, Api
     Ok(json(StatusCode::OK, &campaign_json(&campaign, tally, app.clock.now())))
 }
 
-/// What each binary runs: the app with Amazon SES built once, serving one kind's routes
-/// (the shared confirm and erase links are the petitions function's).
+/// What each binary runs: the app built once, serving one kind's routes (the shared
+/// confirm and erase links are the petitions function's).
 pub async fn serve(kind: Kind) -> Result<(), lambda_http::Error> {
     app::init_tracing();
-    let app = app::App::from_env().await?.with_mailer(app::mail::Ses::from_env().await?);
+    let app = app::App::from_env().await?;
     let app = &app;
     lambda_http::run(lambda_http::service_fn(|req: lambda_http::Request| async move {
         let answer = match kind {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use serde_yaml_ng::Value;
 
@@ -144,7 +144,7 @@ fn jar_dir() -> Result<PathBuf, String> {
     dirs.pop().ok_or_else(|| format!("no DynamoDBLocal.jar under {}", lib.display()))
 }
 
-/// Creates `name` from the template's table properties (keys, indexes, TTL). On-demand
+/// Creates `name` from the template's table properties (keys, indexes, TTL, stream). On-demand
 /// billing, point-in-time recovery and deletion protection have no local meaning.
 pub async fn create_table(client: &Client, name: &str, table: &Value) -> Result<(), String> {
     let attributes = table
@@ -191,6 +191,16 @@ pub async fn create_table(client: &Client, name: &str, table: &Value) -> Result<
                 .index_name(str_field(index, "IndexName")?)
                 .set_key_schema(Some(key_schema(index)?))
                 .projection(projection)
+                .build()
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    if let Some(stream) = table.get("StreamSpecification") {
+        let view = StreamViewType::from(str_field(stream, "StreamViewType")?);
+        request = request.stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(view)
                 .build()
                 .map_err(|e| e.to_string())?,
         );

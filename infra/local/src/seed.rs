@@ -251,6 +251,7 @@ one family's way out."
                 email: email.as_ref(),
                 requested: &details,
                 token_hash: &token_hash,
+                mail: None,
                 caps: MailCaps { per_address: u32::MAX, per_day: u32::MAX },
                 now,
             };

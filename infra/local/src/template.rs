@@ -5,12 +5,55 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml_ng::Value;
 
-/// The parsed template: the table's definition and every `HttpApi` route.
+/// The parsed template: the table's definition, every `HttpApi` route, and the
+/// function the table's stream feeds.
 #[derive(Debug, Clone)]
 pub struct Template {
     pub table: Value,
     pub routes: Vec<Route>,
     pub cors: Cors,
+    pub stream: Option<StreamEvent>,
+    pub schedules: Vec<ScheduleEvent>,
+}
+
+/// A function's `Schedule` event: EventBridge invokes it every `period`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleEvent {
+    pub name: String,
+    pub binary: String,
+    /// From `rate(N unit)`.
+    pub period: std::time::Duration,
+}
+
+/// The period of a `rate(…)` schedule expression (`cron(…)` is not read).
+pub fn rate(expression: &str) -> Option<std::time::Duration> {
+    let inner = expression.trim().strip_prefix("rate(")?.strip_suffix(')')?;
+    let (count, unit) = inner.trim().split_once(' ')?;
+    let count: u64 = count.parse().ok().filter(|n| *n > 0)?;
+    let unit_secs = match unit.trim() {
+        "minute" | "minutes" => 60,
+        "hour" | "hours" => 3600,
+        "day" | "days" => 86_400,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_secs(count * unit_secs))
+}
+
+/// A function's `DynamoDB` event: how Lambda feeds it the table's stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamEvent {
+    /// The cargo binary of the function it invokes.
+    pub binary: String,
+    pub batch_size: usize,
+    /// `TRIM_HORIZON` (every record the stream still has) or `LATEST`.
+    pub starting_position: String,
+    pub bisect_on_error: bool,
+    /// Retries after the first attempt; `None` is Lambda's default, until the record expires.
+    pub maximum_retry_attempts: Option<u32>,
+    pub maximum_record_age_secs: Option<i64>,
+    pub report_batch_item_failures: bool,
+    /// Each filter's pattern, as JSON: a record is delivered when any one matches.
+    pub filters: Vec<serde_json::Value>,
 }
 
 /// One `HttpApi` event: `method path` served by the function whose cargo binary is `binary`.
@@ -53,6 +96,8 @@ impl Template {
         let mut table = None;
         let mut routes = Vec::new();
         let mut cors = Cors::default();
+        let mut stream = None;
+        let mut schedules = Vec::new();
         for (name, resource) in resources {
             let name = name.as_str().unwrap_or_default();
             let properties = resource.get("Properties").cloned().unwrap_or(Value::Null);
@@ -78,7 +123,27 @@ impl Template {
                         .and_then(Value::as_str)
                         .ok_or_else(|| format!("template: {name} has no Metadata.BuildProperties.Binary"))?;
                     let events = properties.get("Events").and_then(Value::as_mapping).into_iter().flatten();
-                    for (_, event) in events {
+                    for (event_name, event) in events {
+                        if event.get("Type").and_then(Value::as_str) == Some("Schedule") {
+                            let expression = event
+                                .get("Properties")
+                                .and_then(|p| p.get("Schedule"))
+                                .and_then(Value::as_str)
+                                .unwrap_or_default();
+                            let period = rate(expression).ok_or_else(|| {
+                                format!("template: {name} has a schedule that is not rate(…): {expression}")
+                            })?;
+                            let event_name = event_name.as_str().unwrap_or_default().to_owned();
+                            schedules.push(ScheduleEvent { name: event_name, binary: binary.to_owned(), period });
+                            continue;
+                        }
+                        if event.get("Type").and_then(Value::as_str) == Some("DynamoDB") {
+                            if stream.is_some() {
+                                return Err("template: more than one DynamoDB stream event".into());
+                            }
+                            stream = Some(StreamEvent::parse(binary, event.get("Properties"))?);
+                            continue;
+                        }
                         if event.get("Type").and_then(Value::as_str) != Some("HttpApi") {
                             continue;
                         }
@@ -94,7 +159,43 @@ impl Template {
                 _ => {}
             }
         }
-        Ok(Self { table: table.ok_or("template: no DynamoDB table")?, routes, cors })
+        Ok(Self { table: table.ok_or("template: no DynamoDB table")?, routes, cors, stream, schedules })
+    }
+}
+
+impl StreamEvent {
+    fn parse(binary: &str, props: Option<&Value>) -> Result<Self, String> {
+        let props = props.ok_or("template: a DynamoDB event without Properties")?;
+        let number = |key: &str| props.get(key).and_then(Value::as_i64);
+        let filters = props
+            .get("FilterCriteria")
+            .and_then(|f| f.get("Filters"))
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .map(|filter| {
+                let pattern =
+                    filter.get("Pattern").and_then(Value::as_str).ok_or("template: a filter without Pattern")?;
+                serde_json::from_str(pattern).map_err(|e| format!("template: filter pattern {pattern}: {e}"))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Self {
+            binary: binary.to_owned(),
+            // Lambda's defaults for a DynamoDB stream.
+            batch_size: number("BatchSize").unwrap_or(100).clamp(1, 10_000) as usize,
+            starting_position: props
+                .get("StartingPosition")
+                .and_then(Value::as_str)
+                .ok_or("template: a DynamoDB event without StartingPosition")?
+                .to_owned(),
+            bisect_on_error: props.get("BisectBatchOnFunctionError").and_then(Value::as_bool).unwrap_or(false),
+            maximum_retry_attempts: number("MaximumRetryAttempts").filter(|n| *n >= 0).map(|n| n as u32),
+            maximum_record_age_secs: number("MaximumRecordAgeInSeconds").filter(|n| *n >= 0),
+            report_batch_item_failures: strings(props.get("FunctionResponseTypes"))
+                .iter()
+                .any(|t| t == "ReportBatchItemFailures"),
+            filters,
+        })
     }
 }
 
@@ -116,6 +217,19 @@ mod tests {
         }));
         assert!(template.table.get("KeySchema").is_some());
         assert!(template.cors.allow_headers.iter().any(|h| h == "authorization"));
+        let stream = template.stream.expect("the events function reads the table's stream");
+        assert_eq!(stream.binary, "events");
+        assert!(stream.report_batch_item_failures && stream.bisect_on_error);
+        assert!(!stream.filters.is_empty());
+        assert!(template.schedules.iter().any(|s| s.binary == "events"));
+    }
+
+    #[test]
+    fn rates_are_read() {
+        assert_eq!(rate("rate(5 minutes)"), Some(std::time::Duration::from_secs(300)));
+        assert_eq!(rate("rate(1 hour)"), Some(std::time::Duration::from_secs(3600)));
+        assert_eq!(rate("rate(0 minutes)"), None);
+        assert_eq!(rate("cron(0 12 * * ? *)"), None);
     }
 
     #[test]

@@ -1,0 +1,189 @@
+//! The events function: what follows from a write. It is fed by the table's stream
+//! (the `DynamoDB` event of `infra/template.yaml`, whose filter passes only the items
+//! it acts on) and sends every mail Rally sends, so a request never waits on the mailer
+//! and a mailer's hiccup is retried by the stream instead of lost.
+//!
+//! A batch answers which record failed first (`batchItemFailures`, with
+//! `ReportBatchItemFailures` on): Lambda retries from that record, so the records before
+//! it are never seen again, and one that keeps failing is bisected down to itself and,
+//! past the retry limit, sent to the failure queue, never blocking its shard.
+//!
+//! Its schedule (the `Schedule` event) sends what the stream gave up on: every outbox
+//! item still there a while after it was queued (see `store::outbox`).
+
+use std::sync::Arc;
+
+use app::App;
+use app::mail::{MailError, Mailer};
+use app::store::keys;
+use app::store::{Claim, MailOutcome, OutboxItem, StoreError};
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+
+/// Everything the function needs, built once per process.
+#[derive(Clone)]
+pub struct Events {
+    pub app: App,
+    pub mailer: Arc<dyn Mailer>,
+}
+
+/// Why a record could not be handled now; it is retried.
+#[derive(Debug)]
+pub enum RecordError {
+    /// The record does not read as what the filter let through: a bug or corruption.
+    Unreadable(String),
+    /// The store or the mailer failed; a retry may succeed.
+    Unavailable(String),
+}
+
+impl std::error::Error for RecordError {}
+
+/// What a sweep of the outbox found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Swept {
+    pub found: usize,
+    pub failed: usize,
+}
+
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unreadable(why) => write!(f, "unreadable record: {why}"),
+            Self::Unavailable(why) => write!(f, "unavailable: {why}"),
+        }
+    }
+}
+
+impl From<StoreError> for RecordError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Corrupt(why) => Self::Unreadable(why),
+            other => Self::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl Events {
+    /// From the environment, with Amazon SES as the mailer.
+    pub async fn from_env() -> Result<Self, app::config::ConfigError> {
+        let app = App::from_env().await?;
+        let mailer = Arc::new(app::mail::Ses::from_env().await?);
+        Ok(Self { app, mailer })
+    }
+
+    /// One invocation, whatever invoked it: a stream batch (`Records`) is answered with
+    /// its first failure; the schedule (an EventBridge `Scheduled Event`) sweeps the
+    /// outbox; anything else is refused, so a misrouted event fails loudly.
+    pub async fn handle(&self, payload: serde_json::Value) -> Result<serde_json::Value, lambda_http::Error> {
+        if payload.get("Records").is_some() {
+            let batch: Event = serde_json::from_value(payload)?;
+            return Ok(serde_json::to_value(self.on_stream(batch).await)?);
+        }
+        if payload.get("source").and_then(|s| s.as_str()) == Some("aws.events")
+            && payload.get("detail-type").and_then(|s| s.as_str()) == Some("Scheduled Event")
+        {
+            let swept = self.on_schedule().await?;
+            return Ok(serde_json::to_value(swept)?);
+        }
+        Err(format!("the events function does not handle this event: {}", preview(&payload)).into())
+    }
+
+    /// Sends every outbox item the stream gave up on. A mail that fails again stays for
+    /// the next run; the answer says how many there were.
+    pub async fn on_schedule(&self) -> Result<Swept, RecordError> {
+        let stale = self.app.store.stale_outbox(self.app.clock.now()).await?;
+        let mut swept = Swept { found: stale.len(), failed: 0 };
+        for item in stale {
+            let cause = item.cause.clone();
+            if let Err(err) = self.deliver(item).await {
+                tracing::error!(cause, error = %err, "a mail the stream missed failed again; the next sweep tries it");
+                swept.failed += 1;
+            }
+        }
+        if swept.found > 0 {
+            tracing::warn!(found = swept.found, failed = swept.failed, "swept mails the stream had not delivered");
+        }
+        Ok(swept)
+    }
+
+    /// A stream batch, in order, stopping at the first record that fails.
+    pub async fn on_stream(&self, batch: Event) -> DynamoDbEventResponse {
+        let mut response = DynamoDbEventResponse::default();
+        for record in &batch.records {
+            if let Err(err) = self.on_record(record).await {
+                let sequence = record.change.sequence_number.clone();
+                tracing::error!(
+                    event_id = %record.event_id,
+                    sequence_number = sequence.as_deref().unwrap_or_default(),
+                    keys = %keys_of(record),
+                    error = %err,
+                    "stream record failed; it is retried, and sent to the failure queue past the retry limit",
+                );
+                let mut failure = DynamoDbBatchItemFailure::default();
+                failure.item_identifier = sequence;
+                response.batch_item_failures.push(failure);
+                break;
+            }
+        }
+        response
+    }
+
+    async fn on_record(&self, record: &EventRecord) -> Result<(), RecordError> {
+        let pk = string_key(record, keys::PK).unwrap_or_default();
+        match record.event_name.as_str() {
+            "INSERT" if pk.starts_with(keys::OUTBOX_PREFIX) => {
+                let image: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
+                    record.change.new_image.clone().into();
+                self.deliver(OutboxItem::from_image(image)?).await
+            }
+            // The template's filter passes nothing else; a record that gets here anyway
+            // is no work, not a failure.
+            _ => {
+                tracing::debug!(event = %record.event_name, pk, "stream record with nothing to do");
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends a queued mail once (see `store::outbox`): the outbox item must still be
+    /// there (an erasure removes it), its cause unclaimed; a send that may succeed later
+    /// gives the claim back and fails the record, so the stream retries it.
+    async fn deliver(&self, queued: OutboxItem) -> Result<(), RecordError> {
+        let store = &self.app.store;
+        let now = self.app.clock.now();
+        let Some(current) = store.outbox_item(&queued.cause).await? else {
+            return Ok(());
+        };
+        if store.claim_mail(&current.cause, now).await? == Claim::Done {
+            return Ok(());
+        }
+        match self.mailer.send(current.mail).await {
+            Ok(()) => Ok(store.mail_done(&current.cause, MailOutcome::Sent, self.app.clock.now()).await?),
+            Err(MailError::Refused(why)) => {
+                tracing::warn!(cause = %current.cause, reason = %why, "the mailer refused a mail; it is not retried");
+                Ok(store.mail_done(&current.cause, MailOutcome::Refused(&why), self.app.clock.now()).await?)
+            }
+            Err(MailError::Unavailable(why)) => {
+                store.release_mail(&current.cause).await?;
+                Err(RecordError::Unavailable(why))
+            }
+        }
+    }
+}
+
+fn string_key(record: &EventRecord, name: &str) -> Option<String> {
+    match record.change.keys.get(name) {
+        Some(serde_dynamo::AttributeValue::S(value)) => Some(value.clone()),
+        _ => None,
+    }
+}
+
+/// A record's keys for a log line: which item, never what it holds.
+fn keys_of(record: &EventRecord) -> String {
+    format!("{}|{}", string_key(record, keys::PK).unwrap_or_default(), string_key(record, keys::SK).unwrap_or_default())
+}
+
+fn preview(payload: &serde_json::Value) -> String {
+    let text = payload.to_string();
+    text.chars().take(200).collect()
+}

@@ -1,0 +1,228 @@
+//! Mail on its way out. A request never sends mail: it writes the mail into the table
+//! as an outbox item, in the same transaction as the write that makes the mail due, so
+//! a mail is queued exactly when its cause happened. The table's stream carries the
+//! new item to the events function, which sends it once:
+//!
+//! 1. it claims the mail's cause with a conditional put of a `SENT#` record (a second
+//!    delivery of the same stream record finds the claim and sends nothing);
+//! 2. it sends;
+//! 3. it marks the claim sent and deletes the outbox item, in one transaction.
+//!
+//! A send that fails releases the claim, so the stream's retry sends again. A claim left
+//! `sending` by a function that died mid-send is taken over once it is older than
+//! [`CLAIM_STALE_SECS`] (longer than the function may run), so a crash loses no mail;
+//! the price is that a crash in the instant between the mailer accepting a mail and the
+//! claim being marked can send that one mail twice.
+//!
+//! The stream gives up on a record after its retries (the store or the mailer was away
+//! for longer than they last). So every outbox item is also listed in `GSI1`, over
+//! [`OUTBOX_SHARDS`] partitions by queueing time, and the events function's schedule
+//! sends whatever is still there [`SWEEP_AFTER_SECS`] after it was queued: an item
+//! leaves the outbox only once it is sent or refused for good.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use domain::mail::Mail;
+use domain::time::{self as t, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::keys::{self, META};
+use super::{Check, Store, StoreError, Tx, TxError, build, key, n, s, to_item};
+
+/// An unsent outbox item leaves the table after a day (the stream keeps records for one).
+pub const OUTBOX_SECS: i64 = 24 * 3600;
+/// Claims are kept longer than the stream keeps a record, so no redelivery outlives them.
+pub const CLAIM_SECS: i64 = 7 * 24 * 3600;
+/// A claim still `sending` after this long belongs to an invocation that died: longer
+/// than the events function's timeout.
+pub const CLAIM_STALE_SECS: i64 = 5 * 60;
+
+/// An outbox item still there this long after it was queued missed its stream delivery.
+pub const SWEEP_AFTER_SECS: i64 = 2 * 60;
+/// The `GSI1` partitions outbox items are listed in, so a viral day's mails do not all
+/// land on one index partition.
+pub const OUTBOX_SHARDS: u32 = 16;
+/// How many stale items one sweep takes from each partition.
+const SWEEP_PAGE: i32 = 50;
+
+/// A mail waiting in the outbox, as stored (and as the stream's new image shows it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
+    /// What made the mail due, unique to it: the key of its claim.
+    pub cause: String,
+    pub mail: Mail,
+    pub queued_at: String,
+    pub expires_at: i64,
+}
+
+impl OutboxItem {
+    pub fn new(cause: &str, mail: Mail, now: Timestamp) -> Self {
+        let shard = u32::from(domain::sha256(cause.as_bytes())[0]) % OUTBOX_SHARDS;
+        let queued_at = t::format(now);
+        Self {
+            pk: keys::outbox(cause),
+            sk: META.into(),
+            gsi1pk: keys::outbox_queue(shard),
+            gsi1sk: keys::queued(&queued_at, cause),
+            cause: cause.to_owned(),
+            mail,
+            queued_at,
+            expires_at: now.unix_timestamp() + OUTBOX_SECS,
+        }
+    }
+
+    /// Reads an outbox item from its attributes (a stream record's new image).
+    pub fn from_image(image: HashMap<String, AttributeValue>) -> Result<Self, StoreError> {
+        let item: Self = super::from_item(&image)?;
+        if item.pk != keys::outbox(&item.cause) || item.sk != META {
+            return Err(super::corrupt("an outbox item's key does not match its cause"));
+        }
+        Ok(item)
+    }
+}
+
+/// What a claim found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Ours: send the mail.
+    Claimed,
+    /// Sent (or refused for good) already, or being sent right now: nothing to do.
+    Done,
+}
+
+impl Store {
+    /// The write that queues `item`, for the transaction of the write that makes it due.
+    pub(crate) fn queue_mail(&self, item: &OutboxItem) -> TransactWriteItem {
+        self.put_new(to_item(item))
+    }
+
+    /// Outbox items queued more than [`SWEEP_AFTER_SECS`] ago and still there: their
+    /// stream delivery failed. Oldest first in each partition, a page of each.
+    pub async fn stale_outbox(&self, now: Timestamp) -> Result<Vec<OutboxItem>, StoreError> {
+        let cutoff = t::format(now - time::Duration::seconds(SWEEP_AFTER_SECS));
+        let mut stale = Vec::new();
+        for shard in 0..OUTBOX_SHARDS {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(super::GSI1)
+                .key_condition_expression("GSI1PK = :pk AND GSI1SK < :cutoff")
+                .expression_attribute_values(":pk", s(keys::outbox_queue(shard)))
+                .expression_attribute_values(":cutoff", s(cutoff.as_str()))
+                .limit(SWEEP_PAGE)
+                .send()
+                .await
+                .map_err(super::sdk_error)?;
+            for item in output.items() {
+                stale.push(OutboxItem::from_image(item.clone())?);
+            }
+        }
+        Ok(stale)
+    }
+
+    /// The outbox item of `cause` as it is now: gone once sent, or erased.
+    pub async fn outbox_item(&self, cause: &str) -> Result<Option<OutboxItem>, StoreError> {
+        let output = self.get_by_key(&keys::outbox(cause), META, true).await?;
+        output.item().map(|item| OutboxItem::from_image(item.clone())).transpose()
+    }
+
+    /// Claims the right to send the mail of `cause` (step 1 above).
+    pub async fn claim_mail(&self, cause: &str, now: Timestamp) -> Result<Claim, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(HashMap::from([
+                (keys::PK.to_owned(), s(keys::sent(cause))),
+                (keys::SK.to_owned(), s(META)),
+                ("state".to_owned(), s("sending")),
+                ("claimed_at".to_owned(), n(now.unix_timestamp())),
+                (keys::EXPIRES_AT.to_owned(), n(now.unix_timestamp() + CLAIM_SECS)),
+            ])))
+            .condition_expression("attribute_not_exists(PK) OR (#state = :sending AND claimed_at < :stale)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":sending", s("sending"))
+            .expression_attribute_values(":stale", n(now.unix_timestamp() - CLAIM_STALE_SECS))
+            .build();
+        let mut tx = Tx::new();
+        tx.check(Check::MailUnclaimed, TransactWriteItem::builder().put(build(put)).build());
+        match self.run(tx).await {
+            Ok(()) => Ok(Claim::Claimed),
+            Err(TxError::Checks(_)) => Ok(Claim::Done),
+            Err(TxError::Store(err)) => Err(err),
+        }
+    }
+
+    /// Step 3: the mail of `cause` went out (`state` `sent`), or was refused for good
+    /// (`refused`, with the mailer's reason); either way it is never sent again and
+    /// leaves the outbox. A claim that is gone meanwhile was erased with the person's
+    /// signup, and is not written back.
+    pub async fn mail_done(&self, cause: &str, outcome: MailOutcome<'_>, now: Timestamp) -> Result<(), StoreError> {
+        let (state, reason) = match outcome {
+            MailOutcome::Sent => ("sent", None),
+            MailOutcome::Refused(why) => ("refused", Some(why)),
+        };
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&keys::sent(cause), META)))
+            .update_expression(match reason {
+                Some(_) => "SET #state = :state, done_at = :now, reason = :reason",
+                None => "SET #state = :state, done_at = :now",
+            })
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":state", s(state))
+            .expression_attribute_values(":now", n(now.unix_timestamp()));
+        if let Some(reason) = reason {
+            update = update.expression_attribute_values(":reason", s(reason));
+        }
+        let delete = Delete::builder().table_name(&self.table).set_key(Some(key(&keys::outbox(cause), META))).build();
+        let mut tx = Tx::new();
+        tx.check(Check::MailClaimed, TransactWriteItem::builder().update(build(update.build())).build())
+            .write(TransactWriteItem::builder().delete(build(delete)).build());
+        match self.run(tx).await {
+            Ok(()) | Err(TxError::Checks(_)) => Ok(()),
+            Err(TxError::Store(err)) => Err(err),
+        }
+    }
+
+    /// A send failed but may succeed later: gives the claim back so a retry sends.
+    pub async fn release_mail(&self, cause: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&keys::sent(cause), META)))
+            .condition_expression("#state = :sending")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":sending", s("sending"))
+            .send()
+            .await
+            .map(drop)
+            .or_else(|err| match err.as_service_error() {
+                Some(e) if e.is_conditional_check_failed_exception() => Ok(()),
+                _ => Err(super::sdk_error(err)),
+            })
+    }
+
+    /// The state of the claim of `cause` (`sending`, `sent`, `refused`), if any.
+    pub async fn mail_state(&self, cause: &str) -> Result<Option<String>, StoreError> {
+        let output = self.get_by_key(&keys::sent(cause), META, true).await?;
+        Ok(output.item().and_then(|item| item.get("state")).and_then(|v| v.as_s().ok()).cloned())
+    }
+}
+
+/// How a claimed mail ended.
+#[derive(Debug, Clone, Copy)]
+pub enum MailOutcome<'a> {
+    Sent,
+    /// The mailer will never take it (a rejected or suppressed address).
+    Refused(&'a str),
+}
