@@ -151,7 +151,9 @@ impl From<Check> for ApiError {
             | Check::AddressCap
             | Check::DayCap
             | Check::MailUnclaimed
-            | Check::MailClaimed => Self::Internal(format!("an unexpected check failed: {check:?}").into()),
+            | Check::MailClaimed
+            | Check::Unsettled
+            | Check::JobAtStep => Self::Internal(format!("an unexpected check failed: {check:?}").into()),
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::mail::Mail;
 use crate::post::Slug;
 use crate::store::campaigns::PENDING_SECS;
 use crate::store::campaigns::Terms;
-use crate::store::{Campaign, Signup, SignupRequest, SignupToken, Tally};
+use crate::store::{Campaign, Outcome, Signup, SignupRequest, SignupToken, Tally};
 use crate::time::{self as t, Timestamp};
 
 pub fn slug(req: &Request, kind: Kind) -> Result<Slug, ApiError> {
@@ -60,6 +60,9 @@ pub enum CampaignView<'a> {
         signup_count: u64,
         amount_total: u64,
         status: PledgeStatus,
+        /// How and where to give once it succeeds, as the organiser wrote it.
+        fulfilment_text: Option<&'a str>,
+        fulfilment_url: Option<&'a str>,
         open: bool,
         petition: Option<&'a str>,
         post: Option<&'a str>,
@@ -95,7 +98,15 @@ impl<'a> CampaignView<'a> {
                 post,
                 created_at,
             },
-            Terms::Pledge { threshold, deadline, currency, suggested_amount, petition } => Self::Pledge {
+            Terms::Pledge {
+                threshold,
+                deadline,
+                currency,
+                suggested_amount,
+                petition,
+                fulfilment_text,
+                fulfilment_url,
+            } => Self::Pledge {
                 slug,
                 title,
                 body,
@@ -105,11 +116,15 @@ impl<'a> CampaignView<'a> {
                 suggested_amount: *suggested_amount,
                 signup_count: tally.count,
                 amount_total: tally.amount,
-                status: match (tally.count >= *threshold, open) {
-                    (true, _) => PledgeStatus::Succeeded,
-                    (false, true) => PledgeStatus::Open,
-                    (false, false) => PledgeStatus::Failed,
+                // Once settled, the outcome stands (an erasure after success does not
+                // unsay the mails it sent); until then it follows the count and the clock.
+                status: match (campaign.outcome, tally.count >= *threshold, open) {
+                    (Some(Outcome::Succeeded), _, _) | (None, true, _) => PledgeStatus::Succeeded,
+                    (Some(Outcome::Failed), _, _) | (None, false, false) => PledgeStatus::Failed,
+                    (None, false, true) => PledgeStatus::Open,
                 },
+                fulfilment_text: fulfilment_text.as_deref(),
+                fulfilment_url: fulfilment_url.as_deref(),
                 open,
                 petition: petition.as_deref(),
                 post,

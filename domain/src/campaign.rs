@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use validator::Validate;
 
 use crate::FieldErrors;
-use crate::comment::Email;
+use crate::comment::{Email, Website};
 use crate::input::Fields;
 use crate::post::Slug;
 use crate::rules::{self, valid};
@@ -92,6 +92,12 @@ pub enum Terms {
         currency: String,
         suggested_amount: Option<u64>,
         petition: Option<String>,
+        /// How and where to give once it succeeds, as the organiser wrote it: what the
+        /// success mail tells every signer.
+        #[serde(default)]
+        fulfilment_text: Option<String>,
+        #[serde(default)]
+        fulfilment_url: Option<String>,
     },
 }
 
@@ -145,7 +151,14 @@ struct CampaignForm {
     suggested_amount: Option<u64>,
     #[validate(custom(function = rules::slug))]
     petition: Option<String>,
+    #[validate(custom(function = rules::plain::<MAX_FULFILMENT>))]
+    fulfilment_text: Option<String>,
+    #[validate(custom(function = rules::website))]
+    fulfilment_url: Option<String>,
 }
+
+/// The longest fulfilment instructions a pledge carries.
+pub const MAX_FULFILMENT: usize = 2_000;
 
 impl NewCampaign {
     pub fn from_json(map: Map<String, Value>, kind: Kind) -> Result<Self, FieldErrors> {
@@ -169,6 +182,8 @@ impl NewCampaign {
                 form.currency = f.string("currency");
                 form.suggested_amount = f.nullable_whole("suggested_amount").flatten();
                 form.petition = f.string("petition");
+                form.fulfilment_text = f.blankable("fulfilment_text");
+                form.fulfilment_url = f.blankable("fulfilment_url");
             }
         }
         f.finish(form.validate())?;
@@ -185,6 +200,8 @@ impl NewCampaign {
                 currency: form.currency.map_or_else(|| "USD".into(), |code| valid(currency(&code))),
                 suggested_amount: form.suggested_amount,
                 petition: form.petition.map(|p| valid(Slug::parse(&p)).to_string()),
+                fulfilment_text: form.fulfilment_text.map(|text| text.trim().to_owned()),
+                fulfilment_url: form.fulfilment_url.map(|url| valid(Website::parse(&url)).as_ref().to_owned()),
             },
         };
         Ok(Self {

@@ -52,13 +52,44 @@ pub struct Campaign {
     pub body: String,
     pub post: Option<String>,
     pub created_at: String,
+    /// A pledge's outcome once it is settled: `succeeded` the moment its confirmed
+    /// signups reach the threshold, `failed` when its deadline passes short of it. Set
+    /// once; the mails it causes depend on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// An unsettled pledge is listed in `GSI1` by deadline, for the schedule to settle.
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
     /// Stored flat beside the rest, with `kind` naming the variant.
     #[serde(flatten)]
     pub terms: Terms,
 }
 
+/// How a pledge ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 impl Campaign {
     pub fn new(slug: &Slug, title: String, body: String, post: Option<&Slug>, terms: Terms, now: Timestamp) -> Self {
+        let due = match &terms {
+            Terms::Pledge { deadline, .. } => Some(keys::by_deadline(deadline, slug.as_ref())),
+            Terms::Petition { .. } => None,
+        };
         Self {
             pk: campaign_pk(terms.kind(), slug),
             sk: META.into(),
@@ -67,6 +98,9 @@ impl Campaign {
             body,
             post: post.map(ToString::to_string),
             created_at: t::format(now),
+            outcome: None,
+            gsi1pk: due.is_some().then(|| keys::UNSETTLED_PLEDGES.to_owned()),
+            gsi1sk: due,
             terms,
         }
     }
@@ -116,6 +150,26 @@ pub struct Signup {
     pub consent_version: String,
     pub consented_at: String,
     pub confirmed_at: String,
+}
+
+impl Signup {
+    /// The signer key: which person this is in this campaign (a salted hash).
+    pub fn signer(&self) -> &str {
+        self.sk.strip_prefix(keys::SIGNUP_PREFIX).unwrap_or(&self.sk)
+    }
+
+    /// The campaign this signup belongs to, from its shard's key.
+    pub fn campaign(&self) -> Option<(Kind, Slug)> {
+        let (prefix, rest) = self.pk.split_once('#')?;
+        let kind = [Kind::Petition, Kind::Pledge].into_iter().find(|k| k.key_prefix() == prefix)?;
+        let (slug, _shard) = rest.rsplit_once("#S")?;
+        Some((kind, Slug::parse(slug).ok()?))
+    }
+
+    /// Reads a signup from its attributes (a stream record's new image).
+    pub fn from_image(image: HashMap<String, AttributeValue>) -> Result<Self, StoreError> {
+        from_item(&image)
+    }
 }
 
 /// A link's token: what the signup request asked for, until the person confirms.
@@ -412,6 +466,10 @@ impl Store {
         };
         let mut rest = vec![key(&partition, &mailed_sk(signer))];
         rest.extend(mail_items(&token.token_hash));
+        for outcome in [Outcome::Succeeded, Outcome::Failed] {
+            let cause = keys::outcome_cause(outcome.as_str(), slug.as_ref(), signer);
+            rest.extend([key(&keys::outbox(&cause), META), key(&keys::sent(&cause), META)]);
+        }
         let day = day_of(now);
         for day in [day - 1, day] {
             rest.push(key(&keys::mail_to(&token.token.address, day), META));

@@ -93,4 +93,8 @@ pub enum Check {
     MailUnclaimed,
     /// The claim of a mail being sent is still there (an erasure removes it).
     MailClaimed,
+    /// The pledge has no outcome yet.
+    Unsettled,
+    /// The job is still at the step it was read at.
+    JobAtStep,
 }

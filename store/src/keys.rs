@@ -124,6 +124,26 @@ pub fn mail_day(day: i64, shard: u32) -> String {
     format!("MAILDAY#{day}#S{shard}")
 }
 
+/// The `GSI1` partition of pledges not yet settled, and a pledge's place in it (by
+/// deadline, so the schedule finds those whose deadline has passed).
+pub const UNSETTLED_PLEDGES: &str = "PLEDGES#UNSETTLED";
+
+pub fn by_deadline(deadline: &str, slug: &str) -> String {
+    format!("{deadline}#{slug}")
+}
+
+/// The cause of one signer's mail about a pledge's outcome.
+pub fn outcome_cause(outcome: &str, slug: &str, signer: &str) -> String {
+    format!("pledge-{outcome}#{slug}#{signer}")
+}
+
+/// A fan-out job: one mail to each confirmed signer of a campaign, a page at a time.
+pub fn job(name: &str) -> String {
+    format!("JOB#{name}")
+}
+
+pub const JOB_PREFIX: &str = "JOB#";
+
 /// A mail waiting for the events function, by its cause.
 pub fn outbox(cause: &str) -> String {
     format!("OUTBOX#{cause}")
@@ -200,6 +220,9 @@ mod tests {
             (sent("confirm#cd"), "SENT#confirm#cd"),
             (confirmation_cause("cd"), "confirm#cd"),
             (outbox_queue(7), "OUTBOXQ#S7"),
+            (by_deadline("2026-11-29T10:00:00Z", "p"), "2026-11-29T10:00:00Z#p"),
+            (outcome_cause("succeeded", "p", "ab"), "pledge-succeeded#p#ab"),
+            (job("pledge-succeeded#p"), "JOB#pledge-succeeded#p"),
             (queued("2026-11-29T10:00:00Z", "confirm#cd"), "2026-11-29T10:00:00Z#confirm#cd"),
         ];
         for (made, expected) in pinned {
@@ -216,6 +239,8 @@ mod tests {
             (COUNTER, "#COUNT"),
             (SIGNUP_PREFIX, "SIGNUP#"),
             (OUTBOX_PREFIX, "OUTBOX#"),
+            (UNSETTLED_PLEDGES, "PLEDGES#UNSETTLED"),
+            (JOB_PREFIX, "JOB#"),
             (PK, "PK"),
             (SK, "SK"),
             (GSI1PK, "GSI1PK"),
@@ -265,6 +290,10 @@ mod tests {
             "`SENT#{cause}`",
             "`confirm#{token hash}`",
             "`OUTBOXQ#S{shard}`",
+            "`PLEDGES#UNSETTLED`",
+            "`{deadline}#{slug}`",
+            "`pledge-{outcome}#{slug}#{signer key}`",
+            "`JOB#{job}`",
             "`{queued_at}#{cause}`",
         ] {
             assert!(table.contains(documented), "the key table in store/src/lib.rs lacks {documented}");

@@ -10,7 +10,7 @@
 //! | held or spam comment | `POST#{slug}` | `X#{thread path}` | `PENDING` while held | `{created_at}#{id}` |
 //! | comment by id | `COMMENT#{id}` | `#META` | | |
 //! | commenter approved before (with the keys they were approved with) | `COMMENTER#{address hash}` | `#META` | | |
-//! | petition, pledge | `PETITION#{slug}`, `PLEDGE#{slug}` | `#META` | | |
+//! | petition, pledge | `PETITION#{slug}`, `PLEDGE#{slug}` | `#META` | `PLEDGES#UNSETTLED` while a pledge is unsettled | `{deadline}#{slug}` |
 //! | confirmed signup (sharded) | `{kind}#{slug}#S{shard}` | `SIGNUP#{signer key}` | `SIGNERS#{kind}#{slug}` if public | `{confirmed_at}#SIGNUP#{signer key}` |
 //! | signup counter (sharded) | `{kind}#{slug}#S{shard}` | `#COUNT` | | |
 //! | a link's token (what its request asked) | `TOKEN#{token hash}` | `#META` | | |
@@ -22,9 +22,11 @@
 //! | a client's last comment body | `LAST#{ip hash}` | `#META` | | |
 //! | a mail waiting to be sent (the events function sends it) | `OUTBOX#{cause}` | `#META` | `OUTBOXQ#S{shard}` | `{queued_at}#{cause}` |
 //! | the claim of a mail's cause: sending, sent or refused | `SENT#{cause}` | `#META` | | |
+//! | a fan-out job: a mail to each signer, a page at a time | `JOB#{job}` | `#META` | | |
 //!
 //! A mail's cause names what made it due and nothing else can: a signup request's
-//! confirmation is `confirm#{token hash}`.
+//! confirmation is `confirm#{token hash}`, a signer's mail about a pledge's outcome
+//! `pledge-{outcome}#{slug}#{signer key}`.
 //!
 //! Signer keys are salted hashes of the normalised address and the campaign, so a key
 //! seen in one campaign's list cursor says nothing of another; address keys are salted
@@ -41,6 +43,7 @@ pub mod campaigns;
 mod comments;
 mod cursor;
 mod error;
+pub mod jobs;
 pub mod keys;
 pub mod outbox;
 mod posts;
@@ -57,10 +60,11 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-pub use campaigns::{Campaign, MailCaps, SHARDS, Signup, SignupRequest, SignupToken, Tally, shard_of};
+pub use campaigns::{Campaign, MailCaps, Outcome, SHARDS, Signup, SignupRequest, SignupToken, Tally, shard_of};
 pub use comments::{ClientLimits, Comment, CommentEdit, CommentStatus, NewCommentContext, ThreadSort};
 pub use cursor::{Cursor, CursorKey};
 pub use error::{Check, Missing, StoreError};
+pub use jobs::{Job, Next};
 pub use outbox::{Claim, MailOutcome, OutboxItem};
 
 /// How often a transaction that collided with another is tried before answering 503.

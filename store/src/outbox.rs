@@ -95,8 +95,11 @@ impl OutboxItem {
 pub enum Claim {
     /// Ours: send the mail.
     Claimed,
-    /// Sent (or refused for good) already, or being sent right now: nothing to do.
-    Done,
+    /// Being sent right now by someone else: nothing to do.
+    InFlight,
+    /// Sent (or refused for good) already: nothing to send, and a copy queued again
+    /// (a fan-out page worked twice) can leave the outbox.
+    Finished,
 }
 
 impl Store {
@@ -148,6 +151,9 @@ impl Store {
                 (keys::EXPIRES_AT.to_owned(), n(now.unix_timestamp() + CLAIM_SECS)),
             ])))
             .condition_expression("attribute_not_exists(PK) OR (#state = :sending AND claimed_at < :stale)")
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":sending", s("sending"))
             .expression_attribute_values(":stale", n(now.unix_timestamp() - CLAIM_STALE_SECS))
@@ -156,9 +162,18 @@ impl Store {
         tx.check(Check::MailUnclaimed, TransactWriteItem::builder().put(build(put)).build());
         match self.run(tx).await {
             Ok(()) => Ok(Claim::Claimed),
-            Err(TxError::Checks(_)) => Ok(Claim::Done),
+            Err(TxError::Checks(failed)) => {
+                let state =
+                    failed.old(Check::MailUnclaimed).and_then(|old| old.get("state")).and_then(|v| v.as_s().ok());
+                Ok(if state.is_some_and(|state| state == "sending") { Claim::InFlight } else { Claim::Finished })
+            }
             Err(TxError::Store(err)) => Err(err),
         }
+    }
+
+    /// Removes an outbox item whose mail went out already.
+    pub async fn drop_queued(&self, cause: &str) -> Result<(), StoreError> {
+        self.batch_delete(vec![key(&keys::outbox(cause), META)]).await
     }
 
     /// Step 3: the mail of `cause` went out (`state` `sent`), or was refused for good

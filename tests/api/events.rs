@@ -176,3 +176,152 @@ async fn events_that_are_not_the_functions_fail_loudly() {
     let refused = app.stack.events.handle(json!({"hello": "world"})).await;
     assert!(refused.unwrap_err().to_string().contains("does not handle"));
 }
+
+async fn pledge(app: &TestApp, slug: &str, threshold: u64, deadline: &str) {
+    let body = json!({
+        "slug": slug, "title": "$3 for the fund", "body": "If others will.", "threshold": threshold,
+        "deadline": deadline, "suggested_amount": 3,
+        "fulfilment_text": "Give at the fund's page and write PLEDGE in the note.",
+        "fulfilment_url": "https://fund.example/give"
+    });
+    let created = app.send(app.admin(Method::POST, "/pledges").json(&body)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["fulfilment_url"], "https://fund.example/give");
+}
+
+/// Signs `email` up to the pledge and confirms through the mailed link.
+async fn pledge_and_confirm(app: &TestApp, slug: &str, email: &str) {
+    let body = json!({"name": "Signer", "email": email, "amount": 5, "public": false, "consent": true});
+    let answer = app.send(app.http.post(app.url(&format!("/pledges/{slug}/signups"))).json(&body)).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+    let link = mails_to(app, email).await.into_iter().find(|m| m.subject.contains("confirm")).expect("a link").links[0]
+        .clone();
+    let confirmed = app.send(app.http.post(link)).await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+}
+
+async fn outcome_mails(app: &TestApp, email: &str, subject: &str) -> Vec<app::mail::Mail> {
+    mails_to(app, email).await.into_iter().filter(|m| m.subject.contains(subject)).collect()
+}
+
+#[tokio::test]
+async fn a_pledge_that_reaches_its_threshold_tells_every_signer_how_to_give_once() {
+    let app = app().await;
+    pledge(&app, "three", 3, "2099-01-01T00:00:00Z").await;
+    let signers = ["one@example.org", "two@example.org", "three@example.org"];
+    for (i, email) in signers.iter().enumerate() {
+        pledge_and_confirm(&app, "three", email).await;
+        let told: usize = futures::future::join_all(signers.iter().map(|e| outcome_mails(&app, e, "It worked")))
+            .await
+            .iter()
+            .map(Vec::len)
+            .sum();
+        assert_eq!(told, if i < 2 { 0 } else { 3 }, "nobody is told before the threshold, everyone at it");
+    }
+    for email in signers {
+        let mails = outcome_mails(&app, email, "It worked").await;
+        assert_eq!(mails.len(), 1, "{email}");
+        assert!(mails[0].text.contains("Give at the fund's page"), "{}", mails[0].text);
+        assert!(mails[0].text.contains("You pledged 5 USD"), "{}", mails[0].text);
+        assert_eq!(mails[0].links, ["https://fund.example/give"]);
+        assert!(!mails[0].text.contains("Signer"), "no signer text in the mail");
+    }
+    assert_eq!(app.get("/pledges/three").await.body["status"], "succeeded");
+
+    // A fourth signer is told on confirming; redelivering everything sends nothing again.
+    pledge_and_confirm(&app, "three", "four@example.org").await;
+    assert_eq!(outcome_mails(&app, "four@example.org", "It worked").await.len(), 1);
+    let sent = app.stack.mails().await.len();
+    for batch in app.stack.delivery.batches() {
+        app.stack.events.handle(batch).await.unwrap();
+    }
+    app.stack.settle().await;
+    assert_eq!(app.stack.mails().await.len(), sent, "a redelivered stream sends nothing twice");
+    let job = items_under(&app, keys::JOB_PREFIX).await;
+    assert_eq!(job.len(), 1);
+    assert_eq!(job[0]["done"].as_bool().unwrap(), &true);
+    assert_eq!(job[0]["queued"].as_n().unwrap(), "3");
+}
+
+#[tokio::test]
+async fn a_pledge_whose_deadline_passes_short_tells_each_signer_they_owe_nothing() {
+    let app = app().await;
+    let deadline = app::time::format(app.stack.app.clock.now() + time::Duration::days(2));
+    pledge(&app, "short", 5, &deadline).await;
+    for email in ["a@example.org", "b@example.org"] {
+        pledge_and_confirm(&app, "short", email).await;
+    }
+    let early = app.stack.fire_schedule().await.unwrap();
+    assert_eq!(early["settled"], 0, "not before the deadline: {early}");
+    app.stack.app.clock.advance(time::Duration::days(3));
+    let swept = app.stack.fire_schedule().await.unwrap();
+    assert_eq!(swept["settled"], 1, "{swept}");
+    app.stack.fire_schedule().await.unwrap();
+    for email in ["a@example.org", "b@example.org"] {
+        let mails = outcome_mails(&app, email, "did not reach").await;
+        assert_eq!(mails.len(), 1, "{email}: once, however often the schedule runs");
+        assert!(mails[0].text.contains("You owe nothing"), "{}", mails[0].text);
+        assert!(outcome_mails(&app, email, "It worked").await.is_empty());
+    }
+    let pledge = app.get("/pledges/short").await;
+    assert_eq!((pledge.body["status"].as_str(), pledge.body["open"].as_bool()), (Some("failed"), Some(false)));
+}
+
+#[tokio::test]
+async fn a_job_pages_through_every_shard_and_within_one() {
+    let app = app().await;
+    pledge(&app, "paged", 100, "2099-01-01T00:00:00Z").await;
+    let signers: Vec<String> = (0..5).map(|i| format!("paged-{i}@example.org")).collect();
+    for email in &signers {
+        pledge_and_confirm(&app, "paged", email).await;
+    }
+    let store = &app.stack.app.store;
+    let slug = app::post::Slug::parse("paged").unwrap();
+    assert!(store.settle_pledge(&slug, app::store::Outcome::Succeeded, app.stack.app.clock.now()).await.unwrap());
+    assert!(!store.settle_pledge(&slug, app::store::Outcome::Failed, app.stack.app.clock.now()).await.unwrap());
+    // Walked a signup at a time, every signup comes once, in order of shard.
+    let mut job = store.job("pledge-succeeded#paged").await.unwrap().expect("settling started the job");
+    let mut seen = Vec::new();
+    loop {
+        let (page, next) = store.job_page(&job, 1).await.unwrap();
+        assert!(page.len() <= 1);
+        seen.extend(page.into_iter().map(|s| s.email));
+        match next {
+            app::store::Next::At { shard, after } => {
+                assert!(shard >= job.shard);
+                (job.shard, job.after) = (shard, after);
+            }
+            app::store::Next::Done => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, signers);
+    // And the job itself mailed each of them once.
+    for email in &signers {
+        assert_eq!(outcome_mails(&app, email, "It worked").await.len(), 1, "{email}");
+    }
+}
+
+#[tokio::test]
+async fn the_demo_pledge_succeeds_with_two_more_signups_and_mails_all_six() {
+    let app = app().await;
+    local_stack::seed::seed(&app.stack.app).await.unwrap();
+    let slug = local_stack::seed::SMALL_PLEDGE;
+    assert_eq!(app.get(&format!("/pledges/{slug}")).await.body["status"], "open");
+    for email in ["fifth@example.org", "sixth@example.org"] {
+        pledge_and_confirm(&app, slug, email).await;
+    }
+    assert_eq!(app.get(&format!("/pledges/{slug}")).await.body["status"], "succeeded");
+    let told: Vec<String> = app
+        .stack
+        .mails()
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains("It worked"))
+        .map(|m| {
+            assert!(m.text.contains("lawyers' fund by bank transfer"), "{}", m.text);
+            m.to
+        })
+        .collect();
+    assert_eq!(told.len(), 6, "the four seeded signers and the two new ones: {told:?}");
+}

@@ -11,14 +11,18 @@
 //! Its schedule (the `Schedule` event) sends what the stream gave up on: every outbox
 //! item still there a while after it was queued (see `store::outbox`).
 
+mod pledges;
+
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::App;
 use app::mail::{MailError, Mailer};
 use app::store::keys;
-use app::store::{Claim, MailOutcome, OutboxItem, StoreError};
+use app::store::{Claim, Job, MailOutcome, OutboxItem, Signup, StoreError};
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 /// Everything the function needs, built once per process.
 #[derive(Clone)]
@@ -41,6 +45,9 @@ impl std::error::Error for RecordError {}
 /// What a sweep of the outbox found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Swept {
+    /// Pledges settled because their deadline passed.
+    pub settled: usize,
+    /// Outbox items the stream had not delivered, and how many of them failed again.
     pub found: usize,
     pub failed: usize,
 }
@@ -88,11 +95,13 @@ impl Events {
         Err(format!("the events function does not handle this event: {}", preview(&payload)).into())
     }
 
-    /// Sends every outbox item the stream gave up on. A mail that fails again stays for
-    /// the next run; the answer says how many there were.
+    /// Settles the pledges whose deadline has passed, then sends every outbox item the
+    /// stream gave up on. A mail that fails again stays for the next run; the answer
+    /// says how many there were.
     pub async fn on_schedule(&self) -> Result<Swept, RecordError> {
+        let settled = self.settle_past_deadlines().await?;
         let stale = self.app.store.stale_outbox(self.app.clock.now()).await?;
-        let mut swept = Swept { found: stale.len(), failed: 0 };
+        let mut swept = Swept { settled, found: stale.len(), failed: 0 };
         for item in stale {
             let cause = item.cause.clone();
             if let Err(err) = self.deliver(item).await {
@@ -130,12 +139,14 @@ impl Events {
 
     async fn on_record(&self, record: &EventRecord) -> Result<(), RecordError> {
         let pk = string_key(record, keys::PK).unwrap_or_default();
+        let sk = string_key(record, keys::SK).unwrap_or_default();
+        let image = || -> HashMap<String, AttributeValue> { record.change.new_image.clone().into() };
         match record.event_name.as_str() {
-            "INSERT" if pk.starts_with(keys::OUTBOX_PREFIX) => {
-                let image: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
-                    record.change.new_image.clone().into();
-                self.deliver(OutboxItem::from_image(image)?).await
+            "INSERT" if pk.starts_with(keys::OUTBOX_PREFIX) => self.deliver(OutboxItem::from_image(image())?).await,
+            "INSERT" if pk.starts_with("PLEDGE#") && sk.starts_with(keys::SIGNUP_PREFIX) => {
+                self.on_pledge_signup(Signup::from_image(image())?).await
             }
+            "INSERT" | "MODIFY" if pk.starts_with(keys::JOB_PREFIX) => self.on_job(Job::from_image(image())?).await,
             // The template's filter passes nothing else; a record that gets here anyway
             // is no work, not a failure.
             _ => {
@@ -154,8 +165,10 @@ impl Events {
         let Some(current) = store.outbox_item(&queued.cause).await? else {
             return Ok(());
         };
-        if store.claim_mail(&current.cause, now).await? == Claim::Done {
-            return Ok(());
+        match store.claim_mail(&current.cause, now).await? {
+            Claim::Claimed => {}
+            Claim::InFlight => return Ok(()),
+            Claim::Finished => return Ok(store.drop_queued(&current.cause).await?),
         }
         match self.mailer.send(current.mail).await {
             Ok(()) => Ok(store.mail_done(&current.cause, MailOutcome::Sent, self.app.clock.now()).await?),

@@ -9,6 +9,8 @@ use app::{App, time};
 const RECENT: &str = "families-still-held-at-the-border";
 const PETITION: &str = "stop-the-repatriations";
 const PLEDGE: &str = "three-dollars-for-the-fund";
+/// A pledge two more signups away from its threshold, so a demo can see one succeed.
+pub const SMALL_PLEDGE: &str = "ten-dollars-for-the-lawyers";
 
 struct DemoPost {
     slug: &'static str,
@@ -221,10 +223,38 @@ one family's way out."
             currency: "USD".into(),
             suggested_amount: Some(3),
             petition: Some(PETITION.into()),
+            fulfilment_text: Some(
+                "Give your $3 to the refugee fund through its donation page, and write PLEDGE in the note so the \
+                 organiser can count it."
+                    .into(),
+            ),
+            fulfilment_url: Some("https://fund.example/give".into()),
         },
         now,
     );
-    for (campaign, kind, slug) in [(&petition, Kind::Petition, &petition_slug), (&pledge, Kind::Pledge, &pledge_slug)] {
+    let small_slug = Slug::parse(SMALL_PLEDGE).expect("valid");
+    let small = Campaign::new(
+        &small_slug,
+        "I will give $10 to the lawyers' fund if 5 others will".into(),
+        "The lawyers who visit the detained need their travel paid. Six of us at $10 pay for one visit.".into(),
+        Some(&recent),
+        Terms::Pledge {
+            threshold: SIGNERS.len() as u64 + 2,
+            deadline: time::format(now + ::time::Duration::days(30)),
+            currency: "USD".into(),
+            suggested_amount: Some(10),
+            petition: None,
+            fulfilment_text: Some("Pay the lawyers' fund by bank transfer; the page below has the account.".into()),
+            fulfilment_url: Some("https://lawyers-fund.example/transfer".into()),
+        },
+        now,
+    );
+    let campaigns = [
+        (&petition, Kind::Petition, &petition_slug),
+        (&pledge, Kind::Pledge, &pledge_slug),
+        (&small, Kind::Pledge, &small_slug),
+    ];
+    for (campaign, kind, slug) in campaigns {
         match app.store.create_campaign(campaign).await {
             Ok(()) => {}
             Err(StoreError::Conflict(Check::SlugFree)) => continue,
@@ -237,7 +267,13 @@ one family's way out."
                 country: country.map(Into::into),
                 postcode: None,
                 comment: None,
-                amount: (kind == Kind::Pledge).then_some(3),
+                amount: match kind {
+                    Kind::Pledge => match &campaign.terms {
+                        Terms::Pledge { suggested_amount, .. } => *suggested_amount,
+                        Terms::Petition { .. } => None,
+                    },
+                    Kind::Petition => None,
+                },
                 public: *public,
             };
             let salt = &app.config.ip_hash_salt;
