@@ -44,6 +44,12 @@ pub struct Config {
     /// What strangers can make the deployment mail (`MAILS_PER_ADDRESS_PER_DAY`,
     /// `MAILS_PER_DAY`).
     pub mail_caps: crate::store::MailCaps,
+    /// Who is told of comments held for review (`MODERATOR_EMAIL`); unset, nobody.
+    pub moderator_email: Option<crate::comment::Email>,
+    /// A post's address on the blog, with `{slug}` for its slug (`BLOG_POST_URL`, e.g.
+    /// `https://blog.example/posts/{slug}`), for the links in reply notifications.
+    /// Unset, they link to the API's thread of the post.
+    pub blog_post_url: Option<String>,
 }
 
 pub const DEFAULT_MAIL_CAPS: crate::store::MailCaps = crate::store::MailCaps { per_address: 5, per_day: 50_000 };
@@ -142,6 +148,21 @@ impl Config {
                 per_address: number("MAILS_PER_ADDRESS_PER_DAY")?.unwrap_or(DEFAULT_MAIL_CAPS.per_address),
                 per_day: number("MAILS_PER_DAY")?.unwrap_or(DEFAULT_MAIL_CAPS.per_day),
             },
+            moderator_email: non_empty("MODERATOR_EMAIL")
+                .map(|raw| {
+                    crate::comment::Email::parse(&raw)
+                        .map_err(|why| ConfigError::Invalid { name: "MODERATOR_EMAIL", why })
+                })
+                .transpose()?,
+            blog_post_url: non_empty("BLOG_POST_URL")
+                .map(|raw| {
+                    parse_post_url(&raw).ok_or(ConfigError::Invalid {
+                        name: "BLOG_POST_URL",
+                        why: "expected an http(s) URL with {slug} in it, such as https://blog.example/posts/{slug}"
+                            .into(),
+                    })
+                })
+                .transpose()?,
             table_name,
         })
     }
@@ -161,8 +182,24 @@ impl Config {
             count_cache: std::time::Duration::ZERO,
             public_url: None,
             mail_caps: DEFAULT_MAIL_CAPS,
+            moderator_email: None,
+            blog_post_url: None,
         }
     }
+
+    /// Where a reader reads post `slug`'s thread: the blog's page for it, or the API's.
+    pub fn thread_url(&self, slug: &str) -> String {
+        match &self.blog_post_url {
+            Some(template) => template.replace("{slug}", slug),
+            None => format!("{}/posts/{slug}/comments", self.public_url.as_deref().unwrap_or_default()),
+        }
+    }
+}
+
+/// A blog post address template: an http(s) URL with `{slug}` in it.
+pub fn parse_post_url(raw: &str) -> Option<String> {
+    let url = raw.trim();
+    (url.contains("{slug}") && crate::comment::is_http_url(&url.replace("{slug}", "slug"))).then(|| url.to_owned())
 }
 
 pub const DEFAULT_WRITES_PER_MINUTE: u32 = 10;

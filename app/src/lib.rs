@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod pages;
 pub mod signups;
 
 // The layers below, under the paths the functions use.

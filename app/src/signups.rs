@@ -1,7 +1,7 @@
 //! The routes petitions and pledges share: signing up with double opt-in, the public
 //! list of signers, the admin CSV export, and the confirm and erase links of the mail.
 
-use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -13,6 +13,7 @@ use crate::config::sha256_hex;
 use crate::error::ApiError;
 use crate::http::{MAX_BODY, Page, json, json_object, no_content, path_param, query_param};
 use crate::mail::Mail;
+use crate::pages::{escape, html_response, wants_html};
 use crate::post::Slug;
 use crate::store::campaigns::PENDING_SECS;
 use crate::store::campaigns::Terms;
@@ -425,27 +426,6 @@ pub async fn erase(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
     Ok(no_content())
 }
 
-fn wants_html(req: &Request) -> bool {
-    req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.starts_with("text/html"))
-}
-
-fn html_response(status: StatusCode, html: String) -> Response<Body> {
-    let mut response = Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-store")
-        .header(header::REFERRER_POLICY, "no-referrer")
-        .header(header::X_FRAME_OPTIONS, "DENY")
-        .body(Body::Text(html))
-        .expect("valid response");
-    // No other site may frame these pages (and trick a click on their buttons).
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
-    );
-    response
-}
-
 struct KindWords {
     title: &'static str,
     button: &'static str,
@@ -471,10 +451,6 @@ fn kind_words(kind: Kind) -> KindWords {
 }
 
 /// HTML-escapes text for an element or a quoted attribute.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
 fn done_page(message: &str) -> String {
     DONE_PAGE.replace("{message}", &escape(message))
 }

@@ -56,6 +56,7 @@ pub async fn measure(store: &Store, java: u32, seconds: u64) -> Result<Vec<Ceili
                     email_hash: None,
                     commenter_key_hash: None,
                     edit_token_hash: sha256_hex(n.to_string().as_bytes()),
+                    notify: None,
                     now,
                 };
                 store.add_comment(&slug, context).await.map(|_| ()).map_err(|e| e.to_string())

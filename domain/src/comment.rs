@@ -165,6 +165,8 @@ pub struct NewComment {
     pub email: Option<Email>,
     pub website: Option<Website>,
     pub commenter_key: Option<CommenterKey>,
+    /// Mail replies to `email`, once its holder confirms they want them.
+    pub notify_replies: bool,
 }
 
 /// `POST /posts/{slug}/comments` as JSON carries it, with each field's rules.
@@ -184,6 +186,11 @@ struct NewCommentForm {
     commenter_key: Option<String>,
 }
 
+/// A comment asking for replies by mail must say where.
+fn notify_needs_email(form: &NewCommentForm, notify: bool) -> Option<&'static str> {
+    (notify && form.email.is_none()).then_some("needs an email to mail replies to")
+}
+
 impl NewComment {
     pub fn from_json(map: Map<String, Value>) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(map);
@@ -195,6 +202,10 @@ impl NewComment {
             website: f.blankable("website"),
             commenter_key: f.blankable("commenter_key"),
         };
+        let notify_replies = f.flag("notify_replies").unwrap_or(false);
+        if let Some(problem) = notify_needs_email(&form, notify_replies) {
+            f.error("notify_replies", problem);
+        }
         f.honeypot();
         f.finish(form.validate())?;
         Ok(Self {
@@ -204,6 +215,7 @@ impl NewComment {
             email: form.email.map(|email| valid(Email::parse(&email))),
             website: form.website.map(|site| valid(Website::parse(&site))),
             commenter_key: form.commenter_key.map(|key| valid(CommenterKey::parse(&key))),
+            notify_replies,
         })
     }
 }

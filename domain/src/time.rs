@@ -31,6 +31,12 @@ impl Clock {
     }
 }
 
+/// `at` (a clock's now, to the second) in milliseconds, with the system clock's
+/// milliseconds within the second: for ordering events closer together than a second.
+pub fn millis(at: Timestamp) -> i64 {
+    at.unix_timestamp() * 1000 + i64::from(OffsetDateTime::now_utc().millisecond())
+}
+
 /// The system's time, to the second; handlers use their app's [`Clock`].
 pub fn now() -> Timestamp {
     OffsetDateTime::now_utc().replace_nanosecond(0).expect("zero nanoseconds is valid")

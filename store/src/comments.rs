@@ -84,9 +84,22 @@ pub struct Comment {
     pub edit_token_hash: Option<String>,
     #[serde(default)]
     pub reply_count: u64,
+    /// The address key of a commenter who asked to be mailed replies (their address is
+    /// kept once, in their mailbox item).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_address: Option<String>,
+    /// When the thread began to show it (milliseconds since the epoch): posted
+    /// approved, or approved later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_ms: Option<i64>,
 }
 
 impl Comment {
+    /// Reads a comment from its attributes (a stream record's new image).
+    pub fn from_image(image: HashMap<String, AttributeValue>) -> Result<Self, StoreError> {
+        from_item(&image)
+    }
+
     /// What anyone may read of the comment: the `Comment` schema of `openapi.yaml`.
     pub fn view(&self) -> CommentView<'_> {
         CommentView {
@@ -209,9 +222,18 @@ pub struct NewCommentContext {
     pub email_hash: Option<String>,
     pub commenter_key_hash: Option<String>,
     pub edit_token_hash: String,
+    /// A commenter who asked to be mailed replies: their address key and address.
+    pub notify: Option<ReplyNotify>,
     /// `None` for the blogger, who is limited by nothing.
     pub limits: Option<ClientLimits>,
     pub now: Timestamp,
+}
+
+/// Who to mail a comment's replies to, once they confirm.
+#[derive(Debug, Clone)]
+pub struct ReplyNotify {
+    pub address: String,
+    pub email: String,
 }
 
 impl Store {
@@ -282,8 +304,13 @@ impl Store {
             commenter_key_hash: new.commenter_key_hash.clone(),
             edit_token_hash: Some(new.edit_token_hash.clone()),
             reply_count: 0,
+            notify_address: new.notify.as_ref().map(|n| n.address.clone()),
+            shown_ms: counted.then(|| t::millis(new.now)),
         };
         tx.own(self.put_new(to_item(&comment)));
+        if let Some(notify) = &new.notify {
+            tx.write(self.want_replies(&notify.address, &notify.email, new.now));
+        }
         tx.check(
             Check::Fresh,
             self.put_new(to_item(&Pointer {
@@ -495,6 +522,11 @@ impl Store {
             status,
             gsi1pk: pending.then(|| PENDING.to_owned()),
             gsi1sk: pending.then(|| format!("{}#{}", t::format(now), comment.id)),
+            shown_ms: match (status, old.status) {
+                (CommentStatus::Approved, CommentStatus::Approved) => comment.shown_ms,
+                (CommentStatus::Approved, _) => Some(t::millis(now)),
+                _ => None,
+            },
             ..comment.clone()
         };
         let mut tx = Tx::new();

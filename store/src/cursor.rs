@@ -34,6 +34,12 @@ impl CursorKey {
         Self(domain::sha256(format!("rally-cursor|{secret}").as_bytes()))
     }
 
+    /// A 128-bit tag over `payload` for `list`, as hex: what links in mail carry.
+    pub(crate) fn tag_hex(&self, list: &str, payload: &[u8]) -> String {
+        let tag = self.mac(list, payload).finalize().into_bytes();
+        tag[..TAG_BYTES].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     fn mac(&self, list: &str, payload: &[u8]) -> HmacSha256 {
         let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
         mac.update(list.as_bytes());

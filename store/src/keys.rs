@@ -137,6 +137,27 @@ pub fn outcome_cause(outcome: &str, slug: &str, signer: &str) -> String {
     format!("pledge-{outcome}#{slug}#{signer}")
 }
 
+/// An address's standing with Rally (reply notifications, suppression), by address key.
+pub fn mailbox(address: &str) -> String {
+    format!("MAILBOX#{address}")
+}
+
+pub const MAILBOX_PREFIX: &str = "MAILBOX#";
+
+/// The causes of an address's opt-in mail, of a reply's notification, and of a held
+/// comment's notice to the moderator.
+pub fn optin_cause(address: &str) -> String {
+    format!("optin#{address}")
+}
+
+pub fn reply_cause(reply_id: &str) -> String {
+    format!("reply#{reply_id}")
+}
+
+pub fn held_cause(comment_id: &str) -> String {
+    format!("held#{comment_id}")
+}
+
 /// A fan-out job: one mail to each confirmed signer of a campaign, a page at a time.
 pub fn job(name: &str) -> String {
     format!("JOB#{name}")
@@ -223,6 +244,10 @@ mod tests {
             (by_deadline("2026-11-29T10:00:00Z", "p"), "2026-11-29T10:00:00Z#p"),
             (outcome_cause("succeeded", "p", "ab"), "pledge-succeeded#p#ab"),
             (job("pledge-succeeded#p"), "JOB#pledge-succeeded#p"),
+            (mailbox("ab"), "MAILBOX#ab"),
+            (optin_cause("ab"), "optin#ab"),
+            (reply_cause("01J"), "reply#01J"),
+            (held_cause("01J"), "held#01J"),
             (queued("2026-11-29T10:00:00Z", "confirm#cd"), "2026-11-29T10:00:00Z#confirm#cd"),
         ];
         for (made, expected) in pinned {
@@ -241,6 +266,7 @@ mod tests {
             (OUTBOX_PREFIX, "OUTBOX#"),
             (UNSETTLED_PLEDGES, "PLEDGES#UNSETTLED"),
             (JOB_PREFIX, "JOB#"),
+            (MAILBOX_PREFIX, "MAILBOX#"),
             (PK, "PK"),
             (SK, "SK"),
             (GSI1PK, "GSI1PK"),
@@ -294,6 +320,10 @@ mod tests {
             "`{deadline}#{slug}`",
             "`pledge-{outcome}#{slug}#{signer key}`",
             "`JOB#{job}`",
+            "`MAILBOX#{address key}`",
+            "`optin#{address key}`",
+            "`reply#{reply id}`",
+            "`held#{comment id}`",
             "`{queued_at}#{cause}`",
         ] {
             assert!(table.contains(documented), "the key table in store/src/lib.rs lacks {documented}");

@@ -23,10 +23,13 @@
 //! | a mail waiting to be sent (the events function sends it) | `OUTBOX#{cause}` | `#META` | `OUTBOXQ#S{shard}` | `{queued_at}#{cause}` |
 //! | the claim of a mail's cause: sending, sent or refused | `SENT#{cause}` | `#META` | | |
 //! | a fan-out job: a mail to each signer, a page at a time | `JOB#{job}` | `#META` | | |
+//! | an address's standing: wants replies (pending, confirmed) or suppressed | `MAILBOX#{address key}` | `#META` | | |
 //!
 //! A mail's cause names what made it due and nothing else can: a signup request's
 //! confirmation is `confirm#{token hash}`, a signer's mail about a pledge's outcome
-//! `pledge-{outcome}#{slug}#{signer key}`.
+//! `pledge-{outcome}#{slug}#{signer key}`, an address's opt-in to reply notifications
+//! `optin#{address key}`, a reply's notification `reply#{reply id}`, a held comment's
+//! notice to the moderator `held#{comment id}`.
 //!
 //! Signer keys are salted hashes of the normalised address and the campaign, so a key
 //! seen in one campaign's list cursor says nothing of another; address keys are salted
@@ -45,6 +48,7 @@ mod cursor;
 mod error;
 pub mod jobs;
 pub mod keys;
+pub mod mailbox;
 pub mod outbox;
 mod posts;
 
@@ -61,7 +65,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 pub use campaigns::{Campaign, MailCaps, Outcome, SHARDS, Signup, SignupRequest, SignupToken, Tally, shard_of};
-pub use comments::{ClientLimits, Comment, CommentEdit, CommentStatus, NewCommentContext, ThreadSort};
+pub use comments::{ClientLimits, Comment, CommentEdit, CommentStatus, NewCommentContext, ReplyNotify, ThreadSort};
 pub use cursor::{Cursor, CursorKey};
 pub use error::{Check, Missing, StoreError};
 pub use jobs::{Job, Next};

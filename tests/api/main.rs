@@ -9,6 +9,7 @@ mod comments;
 mod events;
 mod faults;
 mod local_router;
+mod notifications;
 mod openapi;
 mod posts;
 mod posts_bad_input;

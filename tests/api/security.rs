@@ -25,7 +25,7 @@ fn is_admin_route(method: &str, path: &str) -> bool {
 async fn every_answer_of_every_route_says_nosniff() {
     let app = TestApp::spawn().await;
     let routes = template().routes;
-    assert_eq!(routes.len(), 33);
+    assert_eq!(routes.len(), 37);
     for route in routes {
         let url = app.url(&concrete(&route.path));
         let method = Method::from_bytes(route.method.as_bytes()).unwrap();

@@ -94,6 +94,37 @@ test('a reader comments and replies, and sees the reply nested', async () => {
   await page.context().close();
 });
 
+test('a reader asks for replies by mail, confirms, and is mailed the reply with one-click unsubscribe', async () => {
+  const page = await blog();
+  const form = page.locator(`${recent} section.rally-comments > form`);
+  await form.getByLabel('Name', { exact: true }).fill('Asking reader');
+  await form.getByLabel('Email (optional, never shown)').fill('asking.browser@example.org');
+  await form.getByLabel(/Mail me replies/).check();
+  await form.getByLabel('Comment', { exact: true }).fill('Does anyone know a lawyer there?');
+  await form.getByRole('button', { name: 'Post comment' }).click();
+  const mine = page.locator(`${recent} .rally-c`, { hasText: 'Asking reader' });
+  await mine.waitFor();
+  const optin = (await (await fetch(base + '/_dev/outbox')).json()).items.find((m) => m.to === 'asking.browser@example.org');
+  assert.ok(optin, 'one mail asks the address to confirm');
+  // The link opens a page whose button confirms.
+  const confirm = await page.context().newPage();
+  await confirm.goto(optin.links[0]);
+  await confirm.getByRole('button', { name: 'Yes, mail me replies' }).click();
+  await confirm.getByText('Done: replies to your comments will be mailed to you.').waitFor();
+  await confirm.close();
+  await mine.getByRole('button', { name: 'Reply' }).click();
+  await mine.locator('form').getByLabel('Name', { exact: true }).fill('Helpful reader');
+  await mine.locator('form').getByLabel('Comment', { exact: true }).fill('Yes: write to the bar association.');
+  await mine.locator('form').getByRole('button', { name: 'Reply' }).click();
+  await page.locator(`${recent} .rally-c`, { hasText: 'Helpful reader' }).waitFor();
+  const mails = (await (await fetch(base + '/_dev/outbox')).json()).items.filter((m) => m.to === 'asking.browser@example.org');
+  assert.equal(mails.length, 2);
+  assert.match(mails[0].text, /Helpful reader replied/);
+  assert.equal(mails[0].headers['List-Unsubscribe-Post'], 'List-Unsubscribe=One-Click');
+  assert.match(mails[0].headers['List-Unsubscribe'], /^<http:\/\/127\.0\.0\.1:\d+\/unsubscribe\/[0-9a-f]{64}\.[0-9a-f]{32}>$/);
+  await page.context().close();
+});
+
 test('a reader fixes a typo, then deletes the comment, with the token kept in the browser', async () => {
   const page = await blog();
   const form = page.locator(`${recent} section.rally-comments > form`);

@@ -26,6 +26,10 @@ async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         "POST /admin/comments/{id}/spam" => routes::moderate(app, req, routes::Action::Spam).await,
         "POST /admin/comments/{id}/delete" => routes::moderate(app, req, routes::Action::Delete).await,
         "POST /admin/commenters/erase" => routes::erase_commenter(app, req).await,
+        "GET /notifications/{token}" => routes::notifications_page(app, req).await,
+        "POST /notifications/{token}" => routes::confirm_notifications(app, req).await,
+        "GET /unsubscribe/{token}" => routes::unsubscribe_page(app, req).await,
+        "POST /unsubscribe/{token}" => routes::unsubscribe(app, req).await,
         _ => Err(unknown_route(req)),
     }
 }

@@ -11,15 +11,19 @@
 //! Its schedule (the `Schedule` event) sends what the stream gave up on: every outbox
 //! item still there a while after it was queued (see `store::outbox`).
 
+mod comments;
 mod pledges;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::App;
-use app::mail::{MailError, Mailer};
+use app::campaign::address_key;
+use app::comment::Email;
+use app::mail::{Mail, MailError, Mailer};
 use app::store::keys;
-use app::store::{Claim, Job, MailOutcome, OutboxItem, Signup, StoreError};
+use app::store::mailbox::Mailbox;
+use app::store::{Claim, Comment, Job, MailOutcome, OutboxItem, Signup, StoreError};
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -147,6 +151,13 @@ impl Events {
                 self.on_pledge_signup(Signup::from_image(image())?).await
             }
             "INSERT" | "MODIFY" if pk.starts_with(keys::JOB_PREFIX) => self.on_job(Job::from_image(image())?).await,
+            "INSERT" if pk.starts_with(keys::MAILBOX_PREFIX) => self.on_mailbox(Mailbox::from_image(image())?).await,
+            "INSERT" if pk.starts_with("POST#") && sk.starts_with(keys::PUBLIC_COMMENT) => {
+                self.on_shown_comment(Comment::from_image(image())?).await
+            }
+            "INSERT" if pk.starts_with("POST#") && sk.starts_with(keys::HIDDEN_COMMENT) => {
+                self.on_held_comment(Comment::from_image(image())?).await
+            }
             // The template's filter passes nothing else; a record that gets here anyway
             // is no work, not a failure.
             _ => {
@@ -157,30 +168,51 @@ impl Events {
     }
 
     /// Sends a queued mail once (see `store::outbox`): the outbox item must still be
-    /// there (an erasure removes it), its cause unclaimed; a send that may succeed later
-    /// gives the claim back and fails the record, so the stream retries it.
+    /// there (an erasure removes it).
     async fn deliver(&self, queued: OutboxItem) -> Result<(), RecordError> {
         let store = &self.app.store;
-        let now = self.app.clock.now();
         let Some(current) = store.outbox_item(&queued.cause).await? else {
             return Ok(());
         };
-        match store.claim_mail(&current.cause, now).await? {
-            Claim::Claimed => {}
-            Claim::InFlight => return Ok(()),
-            Claim::Finished => return Ok(store.drop_queued(&current.cause).await?),
+        if self.send_once(&current.cause, current.mail).await? == Claim::Finished {
+            store.drop_queued(&current.cause).await?;
         }
-        match self.mailer.send(current.mail).await {
-            Ok(()) => Ok(store.mail_done(&current.cause, MailOutcome::Sent, self.app.clock.now()).await?),
-            Err(MailError::Refused(why)) => {
-                tracing::warn!(cause = %current.cause, reason = %why, "the mailer refused a mail; it is not retried");
-                Ok(store.mail_done(&current.cause, MailOutcome::Refused(&why), self.app.clock.now()).await?)
-            }
-            Err(MailError::Unavailable(why)) => {
-                store.release_mail(&current.cause).await?;
-                Err(RecordError::Unavailable(why))
-            }
+        Ok(())
+    }
+
+    /// Sends `mail` once for `cause`: not if the cause was claimed before, not to an
+    /// address that stopped all mail or bounced. A send that may succeed later gives
+    /// the claim back and fails, so the stream (or the sweep) tries again; one the
+    /// mailer will never take is recorded and not retried.
+    pub(crate) async fn send_once(&self, cause: &str, mail: Mail) -> Result<Claim, RecordError> {
+        let store = &self.app.store;
+        let claim = store.claim_mail(cause, self.app.clock.now()).await?;
+        if claim != Claim::Claimed {
+            return Ok(claim);
         }
+        let refused = match Email::parse(&mail.to) {
+            Err(_) => Some("not an address".to_owned()),
+            Ok(to) if store.suppressed(&address_key(&to, &self.app.config.ip_hash_salt)).await? => {
+                Some("suppressed".to_owned())
+            }
+            Ok(_) => match self.mailer.send(mail).await {
+                Ok(()) => None,
+                Err(MailError::Refused(why)) => Some(why),
+                Err(MailError::Unavailable(why)) => {
+                    store.release_mail(cause).await?;
+                    return Err(RecordError::Unavailable(why));
+                }
+            },
+        };
+        let outcome = match &refused {
+            None => MailOutcome::Sent,
+            Some(why) => {
+                tracing::warn!(cause, reason = %why, "a mail was not sent and is not retried");
+                MailOutcome::Refused(why)
+            }
+        };
+        store.mail_done(cause, outcome, self.app.clock.now()).await?;
+        Ok(claim)
     }
 }
 

@@ -20,7 +20,8 @@
       amount: 'Amount', pledge: 'Pledge', pledged: '{a} pledged so far', succeeded: 'Succeeded: the threshold was reached.',
       failed: 'The deadline passed short of the threshold.', condition: 'I will give {amount} if {n} others will.',
       closedc: 'This campaign is closed.', error: 'Something went wrong; please try again.', ago: ' ago',
-      s: 's', m: ' min', h: ' h', d: ' d', now: 'just now', more: 'Show more comments'
+      s: 's', m: ' min', h: ' h', d: ' d', now: 'just now', more: 'Show more comments',
+      notify: 'Mail me replies (to the email above; the first time, a mail asks you to confirm)'
     },
     ko: {
       comments: '댓글', name: '이름', email: '이메일 (선택, 공개되지 않음)', website: '웹사이트 (선택)',
@@ -33,7 +34,8 @@
       amount: '금액', pledge: '약속하기', pledged: '지금까지 {a} 약속', succeeded: '성공: 목표 인원에 도달했습니다.',
       failed: '목표 인원에 못 미친 채 마감되었습니다.', condition: '{n}명이 함께하면 {amount}를 내겠습니다.',
       closedc: '마감된 캠페인입니다.', error: '문제가 생겼습니다. 다시 시도해 주세요.', ago: ' 전',
-      s: '초', m: '분', h: '시간', d: '일', now: '방금', more: '댓글 더 보기'
+      s: '초', m: '분', h: '시간', d: '일', now: '방금', more: '댓글 더 보기',
+      notify: '답글을 메일로 받기 (위 이메일로, 처음에는 확인 메일이 갑니다)'
     }
   };
   function t(key, vars) {
@@ -199,6 +201,7 @@
     }
     function newForm(parent) {
       var fields = [field(t('name'), 'author', { required: true, auto: 'name' }), field(t('email'), 'email', { type: 'email', auto: 'email' }),
+        field(t('notify'), 'notify_replies', { type: 'checkbox' }),
         field(t('website'), 'website', { type: 'url', auto: 'url' }), field(t('comment'), 'body', { area: true, required: true })];
       return form(fields, parent ? t('reply') : t('post'), function (v) {
         v.parent_id = parent;

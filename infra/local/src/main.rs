@@ -38,6 +38,12 @@ async fn run() -> Result<(), String> {
     if let Some(limit) = std::env::var("WRITES_PER_MINUTE").ok().filter(|v| !v.is_empty()) {
         config.writes_per_minute = limit.parse().map_err(|_| format!("WRITES_PER_MINUTE={limit} is not a number"))?;
     }
+    // The demo's blogger is told of held comments; MODERATOR_EMAIL= (empty) turns it off.
+    let moderator = std::env::var("MODERATOR_EMAIL").unwrap_or_else(|_| "blogger@blog.example".into());
+    if !moderator.is_empty() {
+        config.moderator_email =
+            Some(app::comment::Email::parse(&moderator).map_err(|why| format!("MODERATOR_EMAIL={moderator}: {why}"))?);
+    }
     let stack = start(config, &template, listener).await?;
     let seeded = seed::seed(&stack.app).await.map_err(|e| format!("seeding the demo: {e}"))?;
 

@@ -163,6 +163,7 @@ pub async fn seed_comments(app: &App) -> Result<usize, StoreError> {
                         email_hash: None,
                         commenter_key_hash: None,
                         edit_token_hash: app::config::sha256_hex(app::auth::random_token().as_bytes()),
+                        notify: None,
                         limits: None,
                         now: start + ::time::Duration::minutes(37 * i as i64),
                     },

@@ -31,7 +31,10 @@ pub async fn queue(app: &App, req: &Request) -> Result<Response<Body>, ApiError>
 pub async fn erase_commenter(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_admin(&app.config, req)?;
     let email = commenter_to_forget(json_object(req, MAX_BODY)?)?;
-    app.store.forget_commenter(&commenter_email_hash(&email, &app.config.ip_hash_salt)).await?;
+    let salt = &app.config.ip_hash_salt;
+    app.store.forget_commenter(&commenter_email_hash(&email, salt)).await?;
+    // And the address kept for reply notifications (a suppression stays, addressless).
+    app.store.forget_mailbox(&app::campaign::address_key(&email, salt)).await?;
     Ok(app::http::no_content())
 }
 

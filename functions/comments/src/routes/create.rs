@@ -2,10 +2,11 @@
 //! moderation holds it.
 
 use app::auth::{client_hash, is_admin, random_token};
+use app::campaign::address_key;
 use app::comment::{CommentId, NewComment, commenter_email_hash, commenter_key_hash};
 use app::config::sha256_hex;
 use app::http::{MAX_BODY, json, json_object};
-use app::store::{ClientLimits, CommentStatus, NewCommentContext};
+use app::store::{ClientLimits, CommentStatus, NewCommentContext, ReplyNotify};
 use app::{ApiError, App, markdown};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -31,6 +32,13 @@ pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError
     let held = !is_post_author && super::held(app, &new.body, email_hash.as_deref(), key_hash.as_deref()).await?;
     let status = if held { CommentStatus::Pending } else { CommentStatus::Approved };
 
+    // A reply notification goes to the address a person will confirm they hold: kept
+    // by its address key, the one every mail Rally sends is checked against.
+    let notify = new
+        .notify_replies
+        .then_some(new.email.as_ref())
+        .flatten()
+        .map(|email| ReplyNotify { address: address_key(email, salt), email: email.as_ref().to_owned() });
     let edit_token = random_token();
     let limits = (!is_post_author).then(|| ClientLimits {
         client: client_hash(&app.config, req, now),
@@ -53,6 +61,7 @@ pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError
                 email_hash,
                 commenter_key_hash: key_hash,
                 edit_token_hash: sha256_hex(edit_token.as_bytes()),
+                notify,
                 limits,
                 now,
             },

@@ -6,6 +6,7 @@ mod create;
 mod edit;
 mod feed;
 mod list;
+mod mailbox;
 
 pub use admin::{Action, erase_commenter, moderate, queue};
 pub use counts::counts;
@@ -13,6 +14,7 @@ pub use create::create;
 pub use edit::{delete, edit};
 pub use feed::feed;
 pub use list::list;
+pub use mailbox::{confirm_notifications, notifications_page, unsubscribe, unsubscribe_page};
 
 use app::comment::CommentId;
 use app::http::path_param;
