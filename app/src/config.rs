@@ -46,6 +46,9 @@ pub struct Config {
     pub mail_caps: crate::store::MailCaps,
     /// Who is told of comments held for review (`MODERATOR_EMAIL`); unset, nobody.
     pub moderator_email: Option<crate::comment::Email>,
+    /// Who is told of a petition's goal and milestones when the petition names nobody
+    /// (`ORGANISER_EMAIL`); unset, nobody.
+    pub organiser_email: Option<crate::comment::Email>,
     /// A post's address on the blog, with `{slug}` for its slug (`BLOG_POST_URL`, e.g.
     /// `https://blog.example/posts/{slug}`), for the links in reply notifications.
     /// Unset, they link to the API's thread of the post.
@@ -154,6 +157,12 @@ impl Config {
                         .map_err(|why| ConfigError::Invalid { name: "MODERATOR_EMAIL", why })
                 })
                 .transpose()?,
+            organiser_email: non_empty("ORGANISER_EMAIL")
+                .map(|raw| {
+                    crate::comment::Email::parse(&raw)
+                        .map_err(|why| ConfigError::Invalid { name: "ORGANISER_EMAIL", why })
+                })
+                .transpose()?,
             blog_post_url: non_empty("BLOG_POST_URL")
                 .map(|raw| {
                     parse_post_url(&raw).ok_or(ConfigError::Invalid {
@@ -183,6 +192,7 @@ impl Config {
             public_url: None,
             mail_caps: DEFAULT_MAIL_CAPS,
             moderator_email: None,
+            organiser_email: None,
             blog_post_url: None,
         }
     }

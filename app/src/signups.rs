@@ -46,6 +46,8 @@ pub enum CampaignView<'a> {
         goal: u64,
         signature_count: u64,
         closes_at: Option<&'a str>,
+        /// The counts the organiser is told of, besides the goal.
+        milestones: &'a [u64],
         open: bool,
         post: Option<&'a str>,
         created_at: &'a str,
@@ -87,7 +89,7 @@ impl<'a> CampaignView<'a> {
         let (slug, title, body) = (campaign.slug.as_str(), campaign.title.as_str(), campaign.body.as_str());
         let (post, created_at) = (campaign.post.as_deref(), campaign.created_at.as_str());
         match &campaign.terms {
-            Terms::Petition { target, goal, closes_at } => Self::Petition {
+            Terms::Petition { target, goal, closes_at, milestones, .. } => Self::Petition {
                 slug,
                 title,
                 body,
@@ -95,6 +97,7 @@ impl<'a> CampaignView<'a> {
                 goal: *goal,
                 signature_count: tally.count,
                 closes_at: closes_at.as_deref(),
+                milestones,
                 open,
                 post,
                 created_at,

@@ -84,6 +84,12 @@ pub enum Terms {
         target: String,
         goal: u64,
         closes_at: Option<String>,
+        /// Who is told when the goal is reached and at each milestone (never shown).
+        #[serde(default)]
+        organiser_email: Option<String>,
+        /// Signature counts the organiser wants to hear of, besides the goal.
+        #[serde(default)]
+        milestones: Vec<u64>,
     },
     /// "I will give `suggested_amount` if `threshold` others will, by `deadline`."
     Pledge {
@@ -140,6 +146,10 @@ struct CampaignForm {
     goal: Option<u64>,
     #[validate(custom(function = rules::timestamp))]
     closes_at: Option<String>,
+    #[validate(custom(function = rules::email))]
+    organiser_email: Option<String>,
+    #[validate(length(max = MAX_MILESTONES, message = "at most 20 milestones"), custom(function = rules::counts))]
+    milestones: Vec<u64>,
     // A pledge's terms.
     #[validate(range(min = 1, max = MAX_COUNT, message = "must be a whole number from 1 to 100000000"))]
     threshold: Option<u64>,
@@ -156,6 +166,9 @@ struct CampaignForm {
     #[validate(custom(function = rules::website))]
     fulfilment_url: Option<String>,
 }
+
+/// The most milestones a petition announces.
+pub const MAX_MILESTONES: u64 = 20;
 
 /// The longest fulfilment instructions a pledge carries.
 pub const MAX_FULFILMENT: usize = 2_000;
@@ -175,6 +188,8 @@ impl NewCampaign {
                 form.target = Some(f.required_string("target"));
                 form.goal = Some(f.required_whole("goal"));
                 form.closes_at = f.string("closes_at");
+                form.organiser_email = f.blankable("organiser_email");
+                form.milestones = f.wholes("milestones");
             }
             Kind::Pledge => {
                 form.threshold = Some(f.required_whole("threshold"));
@@ -193,6 +208,13 @@ impl NewCampaign {
                 target: form.target.unwrap_or_default().trim().to_owned(),
                 goal: form.goal.unwrap_or_default(),
                 closes_at: time(form.closes_at),
+                organiser_email: form.organiser_email.map(|e| valid(Email::parse(&e)).as_ref().to_owned()),
+                milestones: {
+                    let mut milestones = form.milestones;
+                    milestones.sort_unstable();
+                    milestones.dedup();
+                    milestones
+                },
             },
             Kind::Pledge => Terms::Pledge {
                 threshold: form.threshold.unwrap_or_default(),

@@ -90,6 +90,16 @@ impl Fields {
         .unwrap_or_default()
     }
 
+    /// A list of whole numbers; absent or `null` is empty.
+    pub fn wholes(&mut self, name: &str) -> Vec<u64> {
+        self.take(name, |value| match value {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items.into_iter().map(|item| whole(Some(item))).collect(),
+            Some(_) => Err("must be a list of whole numbers".into()),
+        })
+        .unwrap_or_default()
+    }
+
     /// A whole number that must be sent; missing, 0 stands in.
     pub fn required_whole(&mut self, name: &str) -> u64 {
         self.take(name, |value| match value {

@@ -44,6 +44,12 @@ pub fn tags(raw: &[String]) -> Result<(), ValidationError> {
     raw.iter().try_for_each(|tag| check(Tag::parse(tag)))
 }
 
+/// Signature counts: each a whole number from 1 to 100,000,000.
+pub fn counts(raw: &[u64]) -> Result<(), ValidationError> {
+    let bad = raw.iter().any(|n| !(1..=crate::campaign::MAX_COUNT).contains(n));
+    check(if bad { Err("each must be a whole number from 1 to 100000000".to_string()) } else { Ok(()) })
+}
+
 pub fn email(raw: &str) -> Result<(), ValidationError> {
     check(Email::parse(raw))
 }

@@ -57,6 +57,9 @@ pub struct Campaign {
     /// once; the mails it causes depend on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
+    /// A petition's highest milestone (or goal) its organiser has been told of.
+    #[serde(default)]
+    pub announced: u64,
     /// An unsettled pledge is listed in `GSI1` by deadline, for the schedule to settle.
     #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
     gsi1pk: Option<String>,
@@ -99,6 +102,7 @@ impl Campaign {
             post: post.map(ToString::to_string),
             created_at: t::format(now),
             outcome: None,
+            announced: 0,
             gsi1pk: due.is_some().then(|| keys::UNSETTLED_PLEDGES.to_owned()),
             gsi1sk: due,
             terms,
@@ -257,6 +261,26 @@ impl Store {
         let mut tx = Tx::new();
         tx.check(Check::SlugFree, self.put_new(to_item(campaign)));
         self.transact(tx).await
+    }
+
+    /// Records that a petition's organiser has been told of every milestone up to
+    /// `count`, so later signatures skip them (a lower or equal one changes nothing).
+    pub async fn mark_announced(&self, slug: &Slug, count: u64) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&campaign_pk(Kind::Petition, slug), META)))
+            .update_expression("SET announced = :count")
+            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(announced) OR announced < :count)")
+            .expression_attribute_values(":count", n(count))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(err) => Err(super::sdk_error(err)),
+        }
     }
 
     /// A campaign without its tally: one `GetItem`, for the writes that need no count.

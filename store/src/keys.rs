@@ -158,6 +158,11 @@ pub fn held_cause(comment_id: &str) -> String {
     format!("held#{comment_id}")
 }
 
+/// The cause of a petition's organiser's mail when the count reaches `count`.
+pub fn milestone_cause(slug: &str, count: u64) -> String {
+    format!("milestone#{slug}#{count}")
+}
+
 /// A fan-out job: one mail to each confirmed signer of a campaign, a page at a time.
 pub fn job(name: &str) -> String {
     format!("JOB#{name}")
@@ -248,6 +253,7 @@ mod tests {
             (optin_cause("ab"), "optin#ab"),
             (reply_cause("01J"), "reply#01J"),
             (held_cause("01J"), "held#01J"),
+            (milestone_cause("p", 100), "milestone#p#100"),
             (queued("2026-11-29T10:00:00Z", "confirm#cd"), "2026-11-29T10:00:00Z#confirm#cd"),
         ];
         for (made, expected) in pinned {
@@ -324,6 +330,7 @@ mod tests {
             "`optin#{address key}`",
             "`reply#{reply id}`",
             "`held#{comment id}`",
+            "`milestone#{slug}#{count}`",
             "`{queued_at}#{cause}`",
         ] {
             assert!(table.contains(documented), "the key table in store/src/lib.rs lacks {documented}");

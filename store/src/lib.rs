@@ -29,7 +29,8 @@
 //! confirmation is `confirm#{token hash}`, a signer's mail about a pledge's outcome
 //! `pledge-{outcome}#{slug}#{signer key}`, an address's opt-in to reply notifications
 //! `optin#{address key}`, a reply's notification `reply#{reply id}`, a held comment's
-//! notice to the moderator `held#{comment id}`.
+//! notice to the moderator `held#{comment id}`, a petition's milestone
+//! `milestone#{slug}#{count}`.
 //!
 //! Signer keys are salted hashes of the normalised address and the campaign, so a key
 //! seen in one campaign's list cursor says nothing of another; address keys are salted

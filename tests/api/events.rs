@@ -325,3 +325,23 @@ async fn the_demo_pledge_succeeds_with_two_more_signups_and_mails_all_six() {
         .collect();
     assert_eq!(told.len(), 6, "the four seeded signers and the two new ones: {told:?}");
 }
+
+#[tokio::test]
+async fn a_petitions_organiser_hears_of_each_milestone_and_the_goal_once() {
+    let app = app().await;
+    let body = json!({"slug": "goal", "title": "Free them", "body": "B", "target": "T", "goal": 3,
+        "milestones": [2, 1000], "organiser_email": "organiser@example.org"});
+    let created = app.send(app.admin(Method::POST, "/petitions").json(&body)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["milestones"], json!([2, 1000]));
+    assert!(created.body.get("organiser_email").is_none(), "never shown");
+    for i in 0..4 {
+        let email = format!("signer-{i}@example.org");
+        sign(&app, "goal", &email).await;
+        let link = mails_to(&app, &email).await[0].links[0].clone();
+        assert_eq!(app.send(app.http.post(link)).await.status, StatusCode::OK);
+    }
+    let told: Vec<String> =
+        mails_to(&app, "organiser@example.org").await.into_iter().map(|m| m.subject).rev().collect();
+    assert_eq!(told, ["2 signatures: Free them", "Goal reached: Free them"]);
+}

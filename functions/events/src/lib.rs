@@ -12,6 +12,7 @@
 //! item still there a while after it was queued (see `store::outbox`).
 
 mod comments;
+mod petitions;
 mod pledges;
 
 use std::collections::HashMap;
@@ -149,6 +150,9 @@ impl Events {
             "INSERT" if pk.starts_with(keys::OUTBOX_PREFIX) => self.deliver(OutboxItem::from_image(image())?).await,
             "INSERT" if pk.starts_with("PLEDGE#") && sk.starts_with(keys::SIGNUP_PREFIX) => {
                 self.on_pledge_signup(Signup::from_image(image())?).await
+            }
+            "INSERT" if pk.starts_with("PETITION#") && sk.starts_with(keys::SIGNUP_PREFIX) => {
+                self.on_petition_signup(Signup::from_image(image())?).await
             }
             "INSERT" | "MODIFY" if pk.starts_with(keys::JOB_PREFIX) => self.on_job(Job::from_image(image())?).await,
             "INSERT" if pk.starts_with(keys::MAILBOX_PREFIX) => self.on_mailbox(Mailbox::from_image(image())?).await,

@@ -207,6 +207,8 @@ raise their cases with China and to offer them safe passage."
             target: "The Ministry of Foreign Affairs".into(),
             goal: 10_000,
             closes_at: Some(time::format(now + ::time::Duration::days(90))),
+            organiser_email: Some("organiser@blog.example".into()),
+            milestones: vec![10, 100, 1_000],
         },
         now,
     );
