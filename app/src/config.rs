@@ -49,6 +49,9 @@ pub struct Config {
     /// Who is told of a petition's goal and milestones when the petition names nobody
     /// (`ORGANISER_EMAIL`); unset, nobody.
     pub organiser_email: Option<crate::comment::Email>,
+    /// Where events are POSTed, signed with a secret (`WEBHOOK_URL`, `WEBHOOK_SECRET`,
+    /// `WEBHOOK_INCLUDE_EMAIL`); unset, nowhere.
+    pub webhook: Option<Webhook>,
     /// A post's address on the blog, with `{slug}` for its slug (`BLOG_POST_URL`, e.g.
     /// `https://blog.example/posts/{slug}`), for the links in reply notifications.
     /// Unset, they link to the API's thread of the post.
@@ -157,6 +160,27 @@ impl Config {
                         .map_err(|why| ConfigError::Invalid { name: "MODERATOR_EMAIL", why })
                 })
                 .transpose()?,
+            webhook: match (non_empty("WEBHOOK_URL"), non_empty("WEBHOOK_SECRET")) {
+                (None, _) => None,
+                (Some(_), None) => return Err(ConfigError::Missing("WEBHOOK_SECRET")),
+                (Some(url), Some(secret)) => Some(Webhook {
+                    url: parse_webhook_url(&url).ok_or(ConfigError::Invalid {
+                        name: "WEBHOOK_URL",
+                        why: "expected an https URL (or http on 127.0.0.1 or localhost)".into(),
+                    })?,
+                    secret: secret.trim().to_owned(),
+                    include_email: match non_empty("WEBHOOK_INCLUDE_EMAIL").as_deref().map(str::trim) {
+                        None | Some("false") => false,
+                        Some("true") => true,
+                        Some(_) => {
+                            return Err(ConfigError::Invalid {
+                                name: "WEBHOOK_INCLUDE_EMAIL",
+                                why: "expected true or false".into(),
+                            });
+                        }
+                    },
+                }),
+            },
             organiser_email: non_empty("ORGANISER_EMAIL")
                 .map(|raw| {
                     crate::comment::Email::parse(&raw)
@@ -193,6 +217,7 @@ impl Config {
             mail_caps: DEFAULT_MAIL_CAPS,
             moderator_email: None,
             organiser_email: None,
+            webhook: None,
             blog_post_url: None,
         }
     }
@@ -204,6 +229,32 @@ impl Config {
             None => format!("{}/posts/{slug}/comments", self.public_url.as_deref().unwrap_or_default()),
         }
     }
+}
+
+/// The deployment's webhook.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub url: String,
+    /// Signs every call (`Rally-Signature`); the receiver checks it.
+    pub secret: String,
+    /// Whether `signup.confirmed` carries the signer's address (off unless configured).
+    pub include_email: bool,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook").field("url", &self.url).field("include_email", &self.include_email).finish()
+    }
+}
+
+/// A webhook URL: https anywhere, or http to this machine (a local receiver).
+pub fn parse_webhook_url(raw: &str) -> Option<String> {
+    let url = raw.trim();
+    let lower = url.to_ascii_lowercase();
+    let local = ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/"];
+    let ok = crate::comment::is_http_url(url)
+        && (lower.starts_with("https://") || local.iter().any(|p| lower.starts_with(p)));
+    ok.then(|| url.to_owned())
 }
 
 /// A blog post address template: an http(s) URL with `{slug}` in it.

@@ -65,7 +65,10 @@ pub fn render_stored(
                 }
                 store::Stored::Signup(signup) => serde_json::Value::String(signups::csv_row(&signup)),
                 store::Stored::Token(token) => serde_json::Value::String(signups::confirm_page_html(&token, None)),
-                store::Stored::Outbox(queued) => to_json(&queued.mail),
+                store::Stored::Outbox(queued) => match (&queued.mail, &queued.webhook) {
+                    (Some(mail), _) => to_json(mail),
+                    (None, call) => to_json(call),
+                },
             })
         })
         .collect()

@@ -490,9 +490,11 @@ impl Store {
         };
         let mut rest = vec![key(&partition, &mailed_sk(signer))];
         rest.extend(mail_items(&token.token_hash));
-        for outcome in [Outcome::Succeeded, Outcome::Failed] {
-            let cause = keys::outcome_cause(outcome.as_str(), slug.as_ref(), signer);
-            rest.extend([key(&keys::outbox(&cause), META), key(&keys::sent(&cause), META)]);
+        let hook = keys::hook_cause("signup.confirmed", &format!("{}#{slug}#{signer}", kind.as_str()));
+        let outcomes =
+            [Outcome::Succeeded, Outcome::Failed].map(|o| keys::outcome_cause(o.as_str(), slug.as_ref(), signer));
+        for cause in outcomes.iter().chain([&hook]) {
+            rest.extend([key(&keys::outbox(cause), META), key(&keys::sent(cause), META)]);
         }
         let day = day_of(now);
         for day in [day - 1, day] {

@@ -197,8 +197,8 @@ impl Store {
         Ok(())
     }
 
-    /// Queues one mail, unless one with its cause is already queued.
-    pub async fn queue_mail_once(&self, item: &OutboxItem) -> Result<(), StoreError> {
+    /// Queues one message, unless one with its cause is already queued.
+    pub async fn queue_once(&self, item: &OutboxItem) -> Result<(), StoreError> {
         let mut tx = Tx::new();
         tx.check(Check::Fresh, self.queue_mail(item));
         match self.run(tx).await {

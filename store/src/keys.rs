@@ -158,6 +158,11 @@ pub fn held_cause(comment_id: &str) -> String {
     format!("held#{comment_id}")
 }
 
+/// The cause of a webhook call: its event, and what it is about.
+pub fn hook_cause(event: &str, about: &str) -> String {
+    format!("hook#{event}#{about}")
+}
+
 /// The cause of a petition's organiser's mail when the count reaches `count`.
 pub fn milestone_cause(slug: &str, count: u64) -> String {
     format!("milestone#{slug}#{count}")
@@ -254,6 +259,7 @@ mod tests {
             (reply_cause("01J"), "reply#01J"),
             (held_cause("01J"), "held#01J"),
             (milestone_cause("p", 100), "milestone#p#100"),
+            (hook_cause("comment.created", "01J"), "hook#comment.created#01J"),
             (queued("2026-11-29T10:00:00Z", "confirm#cd"), "2026-11-29T10:00:00Z#confirm#cd"),
         ];
         for (made, expected) in pinned {
@@ -331,6 +337,7 @@ mod tests {
             "`reply#{reply id}`",
             "`held#{comment id}`",
             "`milestone#{slug}#{count}`",
+            "`hook#{event}#{about}`",
             "`{queued_at}#{cause}`",
         ] {
             assert!(table.contains(documented), "the key table in store/src/lib.rs lacks {documented}");

@@ -30,7 +30,7 @@
 //! `pledge-{outcome}#{slug}#{signer key}`, an address's opt-in to reply notifications
 //! `optin#{address key}`, a reply's notification `reply#{reply id}`, a held comment's
 //! notice to the moderator `held#{comment id}`, a petition's milestone
-//! `milestone#{slug}#{count}`.
+//! `milestone#{slug}#{count}`, a webhook call `hook#{event}#{about}`.
 //!
 //! Signer keys are salted hashes of the normalised address and the campaign, so a key
 //! seen in one campaign's list cursor says nothing of another; address keys are salted
@@ -70,7 +70,7 @@ pub use comments::{ClientLimits, Comment, CommentEdit, CommentStatus, NewComment
 pub use cursor::{Cursor, CursorKey};
 pub use error::{Check, Missing, StoreError};
 pub use jobs::{Job, Next};
-pub use outbox::{Claim, MailOutcome, OutboxItem};
+pub use outbox::{Claim, MailOutcome, OutboxItem, WebhookCall};
 
 /// How often a transaction that collided with another is tried before answering 503.
 const TRANSACTION_ATTEMPTS: u32 = 8;

@@ -57,15 +57,38 @@ pub struct OutboxItem {
     gsi1pk: String,
     #[serde(rename = "GSI1SK")]
     gsi1sk: String,
-    /// What made the mail due, unique to it: the key of its claim.
+    /// What made the message due, unique to it: the key of its claim.
     pub cause: String,
-    pub mail: Mail,
+    /// A mail, or else a webhook call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<Mail>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookCall>,
     pub queued_at: String,
     pub expires_at: i64,
 }
 
+/// An event for the deployment's webhook: what it POSTs, signed when it is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookCall {
+    /// The event's id, the same on every retry, for the receiver to drop repeats.
+    pub id: String,
+    /// `comment.created`, `signup.confirmed`, …
+    pub event: String,
+    /// The JSON body.
+    pub body: String,
+}
+
 impl OutboxItem {
     pub fn new(cause: &str, mail: Mail, now: Timestamp) -> Self {
+        Self::queued(cause, Some(mail), None, now)
+    }
+
+    pub fn webhook(cause: &str, call: WebhookCall, now: Timestamp) -> Self {
+        Self::queued(cause, None, Some(call), now)
+    }
+
+    fn queued(cause: &str, mail: Option<Mail>, webhook: Option<WebhookCall>, now: Timestamp) -> Self {
         let shard = u32::from(domain::sha256(cause.as_bytes())[0]) % OUTBOX_SHARDS;
         let queued_at = t::format(now);
         Self {
@@ -75,6 +98,7 @@ impl OutboxItem {
             gsi1sk: keys::queued(&queued_at, cause),
             cause: cause.to_owned(),
             mail,
+            webhook,
             queued_at,
             expires_at: now.unix_timestamp() + OUTBOX_SECS,
         }
@@ -85,6 +109,9 @@ impl OutboxItem {
         let item: Self = super::from_item(&image)?;
         if item.pk != keys::outbox(&item.cause) || item.sk != META {
             return Err(super::corrupt("an outbox item's key does not match its cause"));
+        }
+        if item.mail.is_some() == item.webhook.is_some() {
+            return Err(super::corrupt("an outbox item holds neither or both of a mail and a webhook call"));
         }
         Ok(item)
     }

@@ -345,3 +345,108 @@ async fn a_petitions_organiser_hears_of_each_milestone_and_the_goal_once() {
         mails_to(&app, "organiser@example.org").await.into_iter().map(|m| m.subject).rev().collect();
     assert_eq!(told, ["2 signatures: Free them", "Goal reached: Free them"]);
 }
+
+/// One call a receiver took: its headers (names lowercased) and body.
+type Call = (Vec<(String, String)>, String);
+
+/// A webhook receiver on 127.0.0.1: records every call's headers and body, and answers
+/// 500 to the first `failing` calls.
+struct Receiver {
+    url: String,
+    calls: std::sync::Arc<tokio::sync::Mutex<Vec<Call>>>,
+}
+
+async fn receiver(failing: usize) -> Receiver {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let calls = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let (seen, answered) = (seen.clone(), answered.clone());
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(read) = socket.read(&mut chunk).await else { return };
+                    if read == 0 {
+                        return;
+                    }
+                    buffer.extend_from_slice(&chunk[..read]);
+                    let text = String::from_utf8_lossy(&buffer).to_string();
+                    let Some((head, body)) = text.split_once("\r\n\r\n") else { continue };
+                    let headers: Vec<(String, String)> = head
+                        .lines()
+                        .skip(1)
+                        .filter_map(|l| l.split_once(": ").map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned())))
+                        .collect();
+                    let length: usize =
+                        headers.iter().find(|(k, _)| k == "content-length").map_or(0, |(_, v)| v.parse().unwrap());
+                    if body.len() < length {
+                        continue;
+                    }
+                    let n = answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let status = if n < failing { "500 Internal Server Error" } else { "200 OK" };
+                    if n >= failing {
+                        seen.lock().await.push((headers, body.to_owned()));
+                    }
+                    let reply = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                    let _ = socket.write_all(reply.as_bytes()).await;
+                    return;
+                }
+            });
+        }
+    });
+    Receiver { url, calls }
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_delivered_once_and_carry_no_address() {
+    let hooks = receiver(2).await;
+    let url = hooks.url.clone();
+    let options = local_stack::Options { manual_schedules: true, ..Default::default() };
+    let app = TestApp::spawn_with_options(
+        move |config| {
+            config.writes_per_minute = 100_000;
+            config.webhook = Some(app::config::Webhook { url, secret: "whsec-test".into(), include_email: false });
+        },
+        options,
+    )
+    .await;
+    pledge(&app, "hooked", 1, "2099-01-01T00:00:00Z").await;
+    pledge_and_confirm(&app, "hooked", "hooked@example.org").await;
+    let post = crate::helpers::post_body("hooked-post", "2026-11-30T10:00:00Z", &[]);
+    assert_eq!(app.create_post(post).await.status, StatusCode::CREATED);
+    let comment = json!({"author": "A", "body": "Hello"});
+    assert_eq!(
+        app.send(app.http.post(app.url("/posts/hooked-post/comments")).json(&comment)).await.status,
+        StatusCode::CREATED
+    );
+    app.stack.settle().await;
+    // Redelivered: nothing is sent twice.
+    for batch in app.stack.delivery.batches() {
+        app.stack.events.handle(batch).await.unwrap();
+    }
+    app.stack.settle().await;
+
+    let calls = hooks.calls.lock().await.clone();
+    let mut events: Vec<String> = Vec::new();
+    for (headers, body) in &calls {
+        let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap();
+        // The receiver checks the signature as the README says.
+        let signature = header("rally-signature");
+        let at: i64 = signature.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
+        assert_eq!(signature, ::events::webhooks::signature("whsec-test", at, body), "{body}");
+        assert!((app.stack.app.clock.now().unix_timestamp() - at).abs() < 300, "a fresh timestamp");
+        let event: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(event["type"].as_str().unwrap(), header("rally-event-type"));
+        assert_eq!(event["id"].as_str().unwrap(), header("rally-event-id"));
+        assert!(!body.contains("hooked@example.org"), "no signer's address unless configured: {body}");
+        events.push(event["type"].as_str().unwrap().to_owned());
+    }
+    events.sort();
+    assert_eq!(events, ["comment.created", "pledge.succeeded", "signup.confirmed"], "each once, after 2 failures");
+}

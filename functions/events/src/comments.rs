@@ -44,6 +44,8 @@ impl Events {
 
     /// A comment the thread shows, new there (posted approved, or approved later).
     pub(crate) async fn on_shown_comment(&self, reply: Comment) -> Result<(), RecordError> {
+        self.hook("comment.created", &reply.id, serde_json::json!({ "post": reply.post, "comment": reply.view() }))
+            .await?;
         let Some(parent_id) = &reply.parent_id else { return Ok(()) };
         let store = &self.app.store;
         let parent_id = app::comment::CommentId::parse(parent_id).map_err(RecordError::Unreadable)?;
@@ -88,10 +90,11 @@ impl Events {
 
     /// A comment held for review: the moderator is told, if one is configured.
     pub(crate) async fn on_held_comment(&self, held: Comment) -> Result<(), RecordError> {
-        let Some(moderator) = &self.app.config.moderator_email else { return Ok(()) };
         if held.status != CommentStatus::Pending {
             return Ok(());
         }
+        self.hook("comment.held", &held.id, serde_json::json!({ "post": held.post, "comment": held.view() })).await?;
+        let Some(moderator) = &self.app.config.moderator_email else { return Ok(()) };
         let text = format!(
             "Hello,\n\na comment by {author} on the post \"{post}\" is held for review:\n\n{quote}\n\nApprove it, mark it \
              as spam or delete it in the moderation queue (GET /admin/comments?status=pending with your admin token).\n",

@@ -14,6 +14,7 @@
 mod comments;
 mod petitions;
 mod pledges;
+pub mod webhooks;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,6 +35,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 pub struct Events {
     pub app: App,
     pub mailer: Arc<dyn Mailer>,
+    webhook_client: Arc<std::sync::OnceLock<webhooks::HttpClient>>,
 }
 
 /// Why a record could not be handled now; it is retried.
@@ -76,11 +78,15 @@ impl From<StoreError> for RecordError {
 }
 
 impl Events {
+    pub fn new(app: App, mailer: Arc<dyn Mailer>) -> Self {
+        Self { app, mailer, webhook_client: Arc::default() }
+    }
+
     /// From the environment, with Amazon SES as the mailer.
     pub async fn from_env() -> Result<Self, app::config::ConfigError> {
         let app = App::from_env().await?;
         let mailer = Arc::new(app::mail::Ses::from_env().await?);
-        Ok(Self { app, mailer })
+        Ok(Self::new(app, mailer))
     }
 
     /// One invocation, whatever invoked it: a stream batch (`Records`) is answered with
@@ -148,11 +154,14 @@ impl Events {
         let image = || -> HashMap<String, AttributeValue> { record.change.new_image.clone().into() };
         match record.event_name.as_str() {
             "INSERT" if pk.starts_with(keys::OUTBOX_PREFIX) => self.deliver(OutboxItem::from_image(image())?).await,
-            "INSERT" if pk.starts_with("PLEDGE#") && sk.starts_with(keys::SIGNUP_PREFIX) => {
-                self.on_pledge_signup(Signup::from_image(image())?).await
-            }
-            "INSERT" if pk.starts_with("PETITION#") && sk.starts_with(keys::SIGNUP_PREFIX) => {
-                self.on_petition_signup(Signup::from_image(image())?).await
+            "INSERT" if sk.starts_with(keys::SIGNUP_PREFIX) => {
+                let signup = Signup::from_image(image())?;
+                self.hook_signup(&signup).await?;
+                match signup.campaign() {
+                    Some((app::campaign::Kind::Pledge, _)) => self.on_pledge_signup(signup).await,
+                    Some((app::campaign::Kind::Petition, _)) => self.on_petition_signup(signup).await,
+                    None => Err(RecordError::Unreadable("a signup outside any campaign's shard".into())),
+                }
             }
             "INSERT" | "MODIFY" if pk.starts_with(keys::JOB_PREFIX) => self.on_job(Job::from_image(image())?).await,
             "INSERT" if pk.starts_with(keys::MAILBOX_PREFIX) => self.on_mailbox(Mailbox::from_image(image())?).await,
@@ -178,7 +187,12 @@ impl Events {
         let Some(current) = store.outbox_item(&queued.cause).await? else {
             return Ok(());
         };
-        if self.send_once(&current.cause, current.mail).await? == Claim::Finished {
+        let claim = match (current.mail, current.webhook) {
+            (Some(mail), _) => self.send_once(&current.cause, mail).await?,
+            (None, Some(call)) => self.post_once(&current.cause, call).await?,
+            (None, None) => return Err(RecordError::Unreadable("an outbox item with nothing to send".into())),
+        };
+        if claim == Claim::Finished {
             store.drop_queued(&current.cause).await?;
         }
         Ok(())
@@ -217,6 +231,24 @@ impl Events {
         };
         store.mail_done(cause, outcome, self.app.clock.now()).await?;
         Ok(claim)
+    }
+}
+
+impl Events {
+    /// `signup.confirmed`: what the organiser receives in the export, the address only
+    /// if the deployment says so.
+    async fn hook_signup(&self, signup: &Signup) -> Result<(), RecordError> {
+        let Some((kind, slug)) = signup.campaign() else { return Ok(()) };
+        let d = &signup.details;
+        let mut data = serde_json::json!({
+            "kind": kind.as_str(), "campaign": slug.as_ref(), "name": d.name, "country": d.country,
+            "amount": d.amount, "public": d.public, "confirmed_at": signup.confirmed_at,
+        });
+        if self.app.config.webhook.as_ref().is_some_and(|w| w.include_email) {
+            data["email"] = signup.email.clone().into();
+        }
+        let about = format!("{}#{slug}#{}", kind.as_str(), signup.signer());
+        self.hook("signup.confirmed", &about, data).await
     }
 }
 

@@ -34,7 +34,7 @@ impl Events {
         };
         if settled == Some(Outcome::Succeeded) {
             // Confirmed after success: this signer's success mail now.
-            store.queue_mail_once(&outcome_mail(&campaign, Outcome::Succeeded, &signup, tally.count, now)).await?;
+            store.queue_once(&outcome_mail(&campaign, Outcome::Succeeded, &signup, tally.count, now)).await?;
         }
         Ok(())
     }
@@ -68,6 +68,13 @@ impl Events {
         }
         let (kind, slug) = job.campaign()?;
         let Some((campaign, tally)) = store.campaign(kind, &slug).await? else { return Ok(()) };
+        if job.step == 0 {
+            let Terms::Pledge { threshold, .. } = &campaign.terms else { return Ok(()) };
+            let data = serde_json::json!({
+                "pledge": campaign.slug, "title": campaign.title, "signups": tally.count, "threshold": threshold,
+            });
+            self.hook(&format!("pledge.{}", job.outcome.as_str()), &campaign.slug, data).await?;
+        }
         let now = self.app.clock.now();
         let (signups, next) = store.job_page(&job, app::store::jobs::JOB_PAGE).await?;
         let mails: Vec<OutboxItem> =

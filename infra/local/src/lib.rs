@@ -114,7 +114,7 @@ pub async fn start_with(
     dynamodb::create_table(store.client(), &config.table_name, &template.table).await?;
     let outbox = Outbox::default();
     let app = App { config: Arc::new(config), store, clock: Default::default() };
-    let events = events::Events { app: app.clone(), mailer: Arc::new(outbox.clone()) };
+    let events = events::Events::new(app.clone(), Arc::new(outbox.clone()));
     let delivery = start_events(&events, &app, template, !options.manual_schedules).await?;
     let dev = DevState { outbox: outbox.clone(), delivery: delivery.clone() };
     let dev_routes: router::DevRoutes = Arc::new(move |method: &Method, path: &str| dev_route(&dev, method, path));
