@@ -63,7 +63,7 @@ pub fn render_stored(
                     let all = store::Tally { count: u64::MAX, amount: u64::MAX };
                     signups::campaign_json(&campaign, all, now)
                 }
-                store::Stored::Signup(signup) => serde_json::Value::String(signups::csv_row(&signup)),
+                store::Stored::Signup(signup) => serde_json::Value::String(signups::csv_row(&signup, "")),
                 store::Stored::Token(token) => serde_json::Value::String(signups::confirm_page_html(&token, None)),
                 store::Stored::Outbox(queued) => match (&queued.mail, &queued.webhook) {
                     (Some(mail), _) => to_json(mail),

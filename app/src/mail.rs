@@ -67,6 +67,9 @@ impl Mailer for NoMail {
 pub struct Ses {
     client: aws_sdk_sesv2::Client,
     from: String,
+    /// The configuration set whose event destination reports bounces and complaints
+    /// (`SES_CONFIGURATION_SET`).
+    configuration_set: Option<String>,
 }
 
 #[cfg(feature = "ses")]
@@ -82,7 +85,8 @@ impl Ses {
             .credentials_provider(crate::store::aws::credentials())
             .http_client(crate::store::aws::http_client())
             .build();
-        Ok(Self { client: aws_sdk_sesv2::Client::from_conf(config), from })
+        let configuration_set = std::env::var("SES_CONFIGURATION_SET").ok().filter(|s| !s.trim().is_empty());
+        Ok(Self { client: aws_sdk_sesv2::Client::from_conf(config), from, configuration_set })
     }
 }
 
@@ -109,6 +113,7 @@ impl Mailer for Ses {
                 .client
                 .send_email()
                 .from_email_address(&self.from)
+                .set_configuration_set_name(self.configuration_set.clone())
                 .destination(Destination::builder().to_addresses(&mail.to).build())
                 .content(EmailContent::builder().simple(message).build())
                 .send()

@@ -266,7 +266,7 @@ pub async fn signers(app: &App, req: &Request, kind: Kind) -> Result<Response<Bo
 /// page.
 pub const MAX_EXPORT_BYTES: usize = 2_500_000;
 pub const EXPORT_HEADER: &str =
-    "name,email,country,postcode,comment,amount,public,signed_at,consent_version,consented_at\r\n";
+    "name,email,country,postcode,comment,amount,public,signed_at,consent_version,consented_at,mail_status\r\n";
 
 /// Every confirmed signup as CSV, for delivery to the target; the only way emails leave.
 /// A page at a time (`?limit=`, 1 to 5,000 rows, default 1,000, and at most
@@ -279,9 +279,15 @@ pub async fn export_csv(app: &App, req: &Request, kind: Kind) -> Result<Response
     let page = Page::parse(query_param(req, "limit"), query_param(req, "cursor"), 1_000, 5_000)?;
     app.store.campaign_only(kind, &slug).await?.ok_or_else(|| not_found(kind, &slug))?;
     let (signups, mut next) = app.store.export_page(kind, &slug, page.cursor.as_deref(), page.limit).await?;
+    // Which addresses no longer take mail (bounced, complained, unsubscribed).
+    let salt = &app.config.ip_hash_salt;
+    let address_of = |s: &Signup| crate::comment::Email::parse(&s.email).ok().map(|e| address_key(&e, salt));
+    let addresses: Vec<String> = signups.iter().filter_map(address_of).collect();
+    let suppressed = app.store.suppressions(&addresses).await?;
     let mut csv = if page.cursor.is_none() { String::from(EXPORT_HEADER) } else { String::new() };
     for (i, s) in signups.iter().enumerate() {
-        let row = csv_row(s);
+        let status = address_of(s).and_then(|a| suppressed.get(&a)).map(String::as_str).unwrap_or_default();
+        let row = csv_row(s, status);
         if i > 0 && csv.len() + row.len() > MAX_EXPORT_BYTES {
             next = Some(app.store.export_cursor(kind, &slug, &signups[i - 1]));
             break;
@@ -301,7 +307,9 @@ pub async fn export_csv(app: &App, req: &Request, kind: Kind) -> Result<Response
     Ok(response.body(Body::Text(csv)).expect("valid response"))
 }
 
-pub(crate) fn csv_row(s: &Signup) -> String {
+/// One signup as a CSV row; `mail_status` says why mail no longer reaches the address
+/// (empty when it does).
+pub(crate) fn csv_row(s: &Signup, mail_status: &str) -> String {
     let d = &s.details;
     let cells = [
         d.name.as_str(),
@@ -314,6 +322,7 @@ pub(crate) fn csv_row(s: &Signup) -> String {
         s.confirmed_at.as_str(),
         s.consent_version.as_str(),
         s.consented_at.as_str(),
+        mail_status,
     ];
     let mut row = cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(",");
     row.push_str("\r\n");

@@ -166,6 +166,20 @@ impl Store {
             .map_err(super::sdk_error)
     }
 
+    /// Why each of `addresses` that is suppressed is (`bounced`, `complained`,
+    /// `unsubscribed`), by address key, in `BatchGetItem`s of a hundred.
+    pub async fn suppressions(&self, addresses: &[String]) -> Result<HashMap<String, String>, StoreError> {
+        let keys = addresses.iter().map(|a| key(&keys::mailbox(a), META)).collect();
+        let mut found = HashMap::new();
+        for item in self.batch_get(keys, None).await? {
+            let mailbox: Mailbox = from_item(&item)?;
+            if mailbox.state == MailboxState::Suppressed {
+                found.insert(mailbox.address().to_owned(), mailbox.reason.unwrap_or_default());
+            }
+        }
+        Ok(found)
+    }
+
     /// Whether mail to `address` must not go out.
     pub async fn suppressed(&self, address: &str) -> Result<bool, StoreError> {
         Ok(self.mailbox(address).await?.is_some_and(|m| m.state == MailboxState::Suppressed))

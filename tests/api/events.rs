@@ -450,3 +450,39 @@ async fn webhooks_are_signed_retried_delivered_once_and_carry_no_address() {
     events.sort();
     assert_eq!(events, ["comment.created", "pledge.succeeded", "signup.confirmed"], "each once, after 2 failures");
 }
+
+#[tokio::test]
+async fn a_bounce_or_a_complaint_stops_all_mail_and_the_export_says_why() {
+    let app = app().await;
+    pledge(&app, "fed-back", 2, "2099-01-01T00:00:00Z").await;
+    for email in [local_stack::SIMULATOR_BOUNCE, local_stack::SIMULATOR_COMPLAINT] {
+        // The confirmation goes out; SES then reports the address, which is suppressed.
+        pledge_and_confirm(&app, "fed-back", email).await;
+    }
+    // The pledge succeeded, but neither address is mailed again.
+    assert_eq!(app.get("/pledges/fed-back").await.body["status"], "succeeded");
+    for email in [local_stack::SIMULATOR_BOUNCE, local_stack::SIMULATOR_COMPLAINT] {
+        assert!(outcome_mails(&app, email, "It worked").await.is_empty(), "{email}");
+    }
+    let claims = items_under(&app, "SENT#pledge-succeeded#").await;
+    assert_eq!(claims.len(), 2);
+    assert!(
+        claims.iter().all(|c| c["state"].as_s().unwrap() == "refused" && c["reason"].as_s().unwrap() == "suppressed")
+    );
+    let response = app.admin(Method::GET, "/admin/pledges/fed-back/signups.csv").send().await.unwrap();
+    let csv = response.text().await.unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",mail_status"), "{csv}");
+    let status_of = |email: &str| {
+        csv.lines().find(|l| l.contains(email)).unwrap().rsplit(',').next().unwrap().trim_matches('"').to_owned()
+    };
+    assert_eq!(status_of(local_stack::SIMULATOR_BOUNCE), "bounced");
+    assert_eq!(status_of(local_stack::SIMULATOR_COMPLAINT), "complained");
+}
+
+#[test]
+fn the_local_sns_event_is_the_one_lambda_receives() {
+    let event = local_stack::sns_event("MailFeedbackTopic", &json!({"eventType": "Bounce"}));
+    let parsed: aws_lambda_events::event::sns::SnsEvent = serde_json::from_value(event).unwrap();
+    assert_eq!(parsed.records[0].sns.topic_arn, "arn:aws:sns:us-east-1:000000000000:MailFeedbackTopic");
+    assert_eq!(parsed.records[0].sns.message, r#"{"eventType":"Bounce"}"#);
+}

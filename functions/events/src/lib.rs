@@ -12,6 +12,7 @@
 //! item still there a while after it was queued (see `store::outbox`).
 
 mod comments;
+mod feedback;
 mod petitions;
 mod pledges;
 pub mod webhooks;
@@ -89,10 +90,19 @@ impl Events {
         Ok(Self::new(app, mailer))
     }
 
-    /// One invocation, whatever invoked it: a stream batch (`Records`) is answered with
-    /// its first failure; the schedule (an EventBridge `Scheduled Event`) sweeps the
+    /// One invocation, whatever invoked it: SES's feedback through SNS suppresses
+    /// addresses; a stream batch (`Records`) is answered with its first failure; the schedule (an EventBridge `Scheduled Event`) sweeps the
     /// outbox; anything else is refused, so a misrouted event fails loudly.
     pub async fn handle(&self, payload: serde_json::Value) -> Result<serde_json::Value, lambda_http::Error> {
+        let first_source = payload.pointer("/Records/0/EventSource").and_then(|s| s.as_str());
+        if first_source == Some("aws:sns") {
+            // SES's feedback; a failure fails the invocation, and SNS delivers it again.
+            for record in payload["Records"].as_array().into_iter().flatten() {
+                let message = record.pointer("/Sns/Message").and_then(|m| m.as_str()).unwrap_or_default();
+                self.on_ses_feedback(message).await?;
+            }
+            return Ok(serde_json::json!({}));
+        }
         if payload.get("Records").is_some() {
             let batch: Event = serde_json::from_value(payload)?;
             return Ok(serde_json::to_value(self.on_stream(batch).await)?);

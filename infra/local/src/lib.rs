@@ -114,7 +114,10 @@ pub async fn start_with(
     dynamodb::create_table(store.client(), &config.table_name, &template.table).await?;
     let outbox = Outbox::default();
     let app = App { config: Arc::new(config), store, clock: Default::default() };
-    let events = events::Events::new(app.clone(), Arc::new(outbox.clone()));
+    let ses = LocalSes { outbox: outbox.clone(), feedback: Arc::default(), topic: feedback_topic(template)? };
+    let feedback = ses.feedback.clone();
+    let events = events::Events::new(app.clone(), Arc::new(ses));
+    let _ = feedback.set(events.clone());
     let delivery = start_events(&events, &app, template, !options.manual_schedules).await?;
     let dev = DevState { outbox: outbox.clone(), delivery: delivery.clone() };
     let dev_routes: router::DevRoutes = Arc::new(move |method: &Method, path: &str| dev_route(&dev, method, path));
@@ -173,6 +176,93 @@ pub async fn start_events(
         .build();
     let client = aws_sdk_dynamodbstreams::Client::from_conf(streams_config);
     streams::start(client, app.store.client(), &config.table_name, event, handler).await
+}
+
+/// The SNS topic the template has SES publish bounces and complaints to, if a function
+/// of the local stack reads it.
+fn feedback_topic(template: &Template) -> Result<Option<String>, String> {
+    match template.sns.as_slice() {
+        [] => Ok(None),
+        [event] if event.binary == "events" => Ok(Some(event.topic.clone())),
+        _ => Err("template: an SNS topic feeds a function the local stack does not serve".into()),
+    }
+}
+
+/// SES's mailbox simulator addresses: mail to them bounces, or is reported as spam.
+pub const SIMULATOR_BOUNCE: &str = "bounce@simulator.amazonses.com";
+pub const SIMULATOR_COMPLAINT: &str = "complaint@simulator.amazonses.com";
+
+/// The local stack's SES: every mail lands in the outbox, and mail to SES's simulator
+/// addresses comes back as SES reports it, a bounce or a complaint published to the
+/// template's SNS topic and delivered to the function subscribed to it in the event
+/// Lambda receives from SNS.
+struct LocalSes {
+    outbox: Outbox,
+    feedback: Arc<std::sync::OnceLock<events::Events>>,
+    topic: Option<String>,
+}
+
+impl app::mail::Mailer for LocalSes {
+    fn send(&self, mail: app::mail::Mail) -> futures::future::BoxFuture<'_, Result<(), app::mail::MailError>> {
+        Box::pin(async move {
+            let to = mail.to.clone();
+            self.outbox.send(mail).await?;
+            let (Some(topic), Some(events)) = (&self.topic, self.feedback.get()) else { return Ok(()) };
+            let Some(message) = ses_feedback(&to) else { return Ok(()) };
+            if let Err(err) = events.handle(sns_event(topic, &message)).await {
+                tracing::error!(error = %err, "the events function failed on SES's feedback");
+            }
+            Ok(())
+        })
+    }
+}
+
+/// What SES's event publishing says of a mail to a simulator address.
+fn ses_feedback(to: &str) -> Option<serde_json::Value> {
+    let now = app::time::format(app::time::now());
+    let mail = serde_json::json!({"timestamp": now, "source": LOCAL_SENDER, "messageId": ulid::Ulid::new().to_string(), "destination": [to]});
+    match to {
+        SIMULATOR_BOUNCE => Some(serde_json::json!({
+            "eventType": "Bounce",
+            "bounce": {"bounceType": "Permanent", "bounceSubType": "General", "timestamp": now,
+                "feedbackId": ulid::Ulid::new().to_string(),
+                "bouncedRecipients": [{"emailAddress": to, "action": "failed", "status": "5.1.1",
+                    "diagnosticCode": "smtp; 550 5.1.1 user unknown"}]},
+            "mail": mail,
+        })),
+        SIMULATOR_COMPLAINT => Some(serde_json::json!({
+            "eventType": "Complaint",
+            "complaint": {"complainedRecipients": [{"emailAddress": to}], "timestamp": now,
+                "feedbackId": ulid::Ulid::new().to_string(), "complaintFeedbackType": "abuse"},
+            "mail": mail,
+        })),
+        _ => None,
+    }
+}
+
+/// The event Lambda receives from an SNS topic.
+pub fn sns_event(topic: &str, message: &serde_json::Value) -> serde_json::Value {
+    let arn = format!("arn:aws:sns:us-east-1:000000000000:{topic}");
+    serde_json::json!({
+        "Records": [{
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": format!("{arn}:{}", ulid::Ulid::new()),
+            "EventSource": "aws:sns",
+            "Sns": {
+                "Type": "Notification",
+                "MessageId": ulid::Ulid::new().to_string(),
+                "TopicArn": arn,
+                "Subject": null,
+                "Message": message.to_string(),
+                "Timestamp": app::time::format(app::time::now()),
+                "SignatureVersion": "1",
+                "Signature": "local",
+                "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/local.pem",
+                "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+                "MessageAttributes": {}
+            }
+        }]
+    })
 }
 
 /// A mail as the outbox shows it: what it says, and every header it goes out with.

@@ -14,6 +14,15 @@ pub struct Template {
     pub cors: Cors,
     pub stream: Option<StreamEvent>,
     pub schedules: Vec<ScheduleEvent>,
+    /// Functions subscribed to an SNS topic, by the topic's logical id.
+    pub sns: Vec<SnsEvent>,
+}
+
+/// A function's `SNS` event: the topic's messages are delivered to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnsEvent {
+    pub topic: String,
+    pub binary: String,
 }
 
 /// A function's `Schedule` event: EventBridge invokes it every `period`.
@@ -98,6 +107,7 @@ impl Template {
         let mut cors = Cors::default();
         let mut stream = None;
         let mut schedules = Vec::new();
+        let mut sns = Vec::new();
         for (name, resource) in resources {
             let name = name.as_str().unwrap_or_default();
             let properties = resource.get("Properties").cloned().unwrap_or(Value::Null);
@@ -124,6 +134,19 @@ impl Template {
                         .ok_or_else(|| format!("template: {name} has no Metadata.BuildProperties.Binary"))?;
                     let events = properties.get("Events").and_then(Value::as_mapping).into_iter().flatten();
                     for (event_name, event) in events {
+                        if event.get("Type").and_then(Value::as_str) == Some("SNS") {
+                            // `Topic: !Ref Name` reads back as a tagged value.
+                            let topic = event.get("Properties").and_then(|p| p.get("Topic"));
+                            let topic = match topic {
+                                Some(Value::Tagged(tagged)) => tagged.value.as_str().map(str::to_owned),
+                                Some(other) => other.as_str().map(str::to_owned),
+                                None => None,
+                            };
+                            let topic =
+                                topic.ok_or_else(|| format!("template: an SNS event of {name} names no topic"))?;
+                            sns.push(SnsEvent { topic, binary: binary.to_owned() });
+                            continue;
+                        }
                         if event.get("Type").and_then(Value::as_str) == Some("Schedule") {
                             let expression = event
                                 .get("Properties")
@@ -159,7 +182,7 @@ impl Template {
                 _ => {}
             }
         }
-        Ok(Self { table: table.ok_or("template: no DynamoDB table")?, routes, cors, stream, schedules })
+        Ok(Self { table: table.ok_or("template: no DynamoDB table")?, routes, cors, stream, schedules, sns })
     }
 }
 
@@ -222,6 +245,7 @@ mod tests {
         assert!(stream.report_batch_item_failures && stream.bisect_on_error);
         assert!(!stream.filters.is_empty());
         assert!(template.schedules.iter().any(|s| s.binary == "events"));
+        assert_eq!(template.sns, [SnsEvent { topic: "MailFeedbackTopic".into(), binary: "events".into() }]);
     }
 
     #[test]
