@@ -44,6 +44,9 @@ pub struct Config {
     /// What strangers can make the deployment mail (`MAILS_PER_ADDRESS_PER_DAY`,
     /// `MAILS_PER_DAY`).
     pub mail_caps: crate::store::MailCaps,
+    /// Mails the deployment sends a second at most, over every function (`MAIL_RATE`,
+    /// default 14: where SES starts an account).
+    pub mail_rate: u32,
     /// Who is told of comments held for review (`MODERATOR_EMAIL`); unset, nobody.
     pub moderator_email: Option<crate::comment::Email>,
     /// Who is told of a petition's goal and milestones when the petition names nobody
@@ -61,6 +64,8 @@ pub struct Config {
 pub const DEFAULT_MAIL_CAPS: crate::store::MailCaps = crate::store::MailCaps { per_address: 5, per_day: 50_000 };
 
 pub const DEFAULT_COUNT_CACHE_SECONDS: u32 = 5;
+
+pub const DEFAULT_MAIL_RATE: u32 = 14;
 
 /// Which comments wait for the blogger's approval (`MODERATION_MAX_LINKS`,
 /// `MODERATION_HOLD_FIRST_TIME`).
@@ -160,6 +165,7 @@ impl Config {
                         .map_err(|why| ConfigError::Invalid { name: "MODERATOR_EMAIL", why })
                 })
                 .transpose()?,
+            mail_rate: number("MAIL_RATE")?.unwrap_or(DEFAULT_MAIL_RATE).max(1),
             webhook: match (non_empty("WEBHOOK_URL"), non_empty("WEBHOOK_SECRET")) {
                 (None, _) => None,
                 (Some(_), None) => return Err(ConfigError::Missing("WEBHOOK_SECRET")),
@@ -215,6 +221,8 @@ impl Config {
             count_cache: std::time::Duration::ZERO,
             public_url: None,
             mail_caps: DEFAULT_MAIL_CAPS,
+            // Locally mail goes nowhere: only a test that measures pacing slows it.
+            mail_rate: 1_000,
             moderator_email: None,
             organiser_email: None,
             webhook: None,

@@ -145,6 +145,7 @@ impl From<Check> for ApiError {
             Check::RepliesUnchanged => conflict("the comment's thread changed meanwhile; try again"),
             Check::SignupAbsent | Check::SignupThere => conflict("the signup changed meanwhile; try the link again"),
             Check::TokenThere => Self::NotFound("this link is unknown or has expired".into()),
+            Check::CampaignThere => Self::NotFound("no such campaign".into()),
             // Never a client's doing: these are decided inside the store.
             Check::Fresh
             | Check::MailGate

@@ -15,6 +15,7 @@ pub mod http;
 pub mod mail;
 pub mod pages;
 pub mod signups;
+pub mod updates;
 
 // The layers below, under the paths the functions use.
 pub use domain::{FieldErrors, campaign, comment, input, markdown, post, time};

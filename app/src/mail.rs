@@ -48,6 +48,8 @@ impl Mailer for Outbox {
         if failed {
             return Box::pin(async { Err(MailError::Unavailable("the local outbox was told to fail".into())) });
         }
+        // When it went, as a mail server would stamp it.
+        let mail = Mail { sent_at: crate::time::format(crate::time::now()), ..mail };
         self.mails.lock().expect("outbox lock").push(mail);
         Box::pin(async { Ok(()) })
     }

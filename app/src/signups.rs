@@ -420,7 +420,7 @@ fn confirmation_fields(req: &Request) -> Result<Map<String, Value>, ApiError> {
     for (name, value) in form_urlencoded::parse(bytes) {
         let value = match name.as_ref() {
             // A ticked checkbox is sent; an unticked one is not.
-            "public" => Value::Bool(matches!(value.as_ref(), "on" | "true")),
+            "public" | "updates" => Value::Bool(matches!(value.as_ref(), "on" | "true")),
             "amount" if value.trim().is_empty() => Value::Null,
             "amount" => value.trim().parse::<u64>().map(Value::from).unwrap_or(Value::String(value.into_owned())),
             _ => Value::String(value.into_owned()),
@@ -497,6 +497,11 @@ pub(crate) fn confirm_page_html(token: &SignupToken, error: Option<&Value>) -> S
         "<p><input id=\"public\" name=\"public\" type=\"checkbox\"> <label for=\"public\">{}</label><br><small>Unticked, only the organiser sees your {}.{asked}</small></p>",
         words.public,
         if token.kind == Kind::Petition { "signature" } else { "pledge" },
+    ));
+    let asked = if r.updates { " The signup form asked for them; tick the box to confirm it." } else { "" };
+    fields.push_str(&format!(
+        "<p><input id=\"updates\" name=\"updates\" type=\"checkbox\"> <label for=\"updates\">Mail me the organiser's updates about this {}</label><br><small>Unticked, you are mailed only about this signup itself.{asked}</small></p>",
+        token.kind.as_str(),
     ));
     let error = error
         .and_then(Value::as_str)

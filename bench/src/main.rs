@@ -12,6 +12,7 @@
 mod capacity;
 mod ceiling;
 mod cold_start;
+mod fanout;
 mod load;
 mod report;
 mod viral;
@@ -193,6 +194,11 @@ async fn run() -> Result<(), String> {
     println!("the viral day: {signups} signups from {} clients", viral::CLIENTS);
     let day = viral::run(&base, VIRAL, signups, tokens_to(&stack, "@viral.example")).await?;
     results.viral = Some(day);
+
+    let fan_signers = number("BENCH_FANOUT_SIGNERS", 20_000)? as usize;
+    let fan_rate = number("BENCH_MAIL_RATE", u64::from(app::config::DEFAULT_MAIL_RATE))? as u32;
+    println!("a pledge's success: {fan_signers} signers mailed at {fan_rate} mails/s");
+    results.fanout = Some(fanout::run(&dynamodb.endpoint, &template, fan_signers, fan_rate).await?);
 
     let _ = std::fs::remove_dir_all(&scratch);
     results.harness_seconds = began.elapsed().as_secs();

@@ -50,6 +50,7 @@ pub struct Results {
     /// fresh tokens available, first confirmations counted
     pub fresh_confirmations: Option<(u64, u64)>,
     pub viral: Option<Day>,
+    pub fanout: Option<crate::fanout::Fanout>,
 }
 
 pub struct Machine {
@@ -337,6 +338,30 @@ pub fn render(r: &Results, machine: &Machine) -> String {
             if exact { "exact".to_owned() } else { format!("**wrong: expected {}**", day.people) }
         );
         let _ = writeln!(s, "\n{}", DEPLOYED_CEILING);
+    }
+
+    if let Some(f) = &r.fanout {
+        let _ = writeln!(s, "\n## A pledge's success, to its last signer's mail\n");
+        let _ = writeln!(
+            s,
+            "{} confirmed signers of a pledge whose threshold is {} (seeded through the store in {:.0} s, each \
+             confirmation seen by the events function on the stream), then the confirmation that reaches it: the \
+             fan-out job reads the signers a page at a time, queues one outbox item each, and the events function \
+             sends them at the deployment's mail rate, {} a second (`MAIL_RATE`; SES starts an account at 14).\n",
+            f.signers,
+            f.signers,
+            f.seed_time.as_secs_f64(),
+            f.rate
+        );
+        let _ = writeln!(s, "| | |\n|---|---|");
+        let _ = writeln!(
+            s,
+            "| success → last mail | {} mails in **{:.1} s** = {:.1} mails/s (the pace allows {}) |",
+            f.mails,
+            f.mail_time.as_secs_f64(),
+            f.mails as f64 / f.mail_time.as_secs_f64(),
+            f.rate
+        );
     }
 
     let _ = writeln!(s, "\n## The widget\n");

@@ -250,6 +250,31 @@ pub(crate) fn currency(raw: &str) -> Result<String, String> {
     }
 }
 
+/// An organiser's update to a campaign's signers: a subject line and a body (plain text
+/// or Markdown, mailed as written).
+#[derive(Debug, Clone)]
+pub struct NewUpdate {
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Debug, Validate)]
+struct UpdateForm {
+    #[validate(custom(function = rules::one_line::<200>))]
+    subject: String,
+    #[validate(custom(function = rules::plain::<20_000>))]
+    body: String,
+}
+
+impl NewUpdate {
+    pub fn from_json(map: Map<String, Value>) -> Result<Self, FieldErrors> {
+        let mut f = Fields::new(map);
+        let form = UpdateForm { subject: f.required_string("subject"), body: f.required_string("body") };
+        f.finish(form.validate())?;
+        Ok(Self { subject: form.subject.trim().to_owned(), body: form.body.trim().to_owned() })
+    }
+}
+
 /// What a signup shows and what the organiser receives: asked for in the signup
 /// request, then shown to the person who holds the mailbox on the confirmation page,
 /// who confirms it or changes it. Nothing a request asks for is published until then.
@@ -262,6 +287,10 @@ pub struct SignupDetails {
     pub amount: Option<u64>,
     /// Whether the name (and country, comment or amount) is in the public list.
     pub public: bool,
+    /// Whether the organiser's updates about the campaign may be mailed to the signer.
+    /// Like `public`, only the address's holder sets it, when confirming.
+    #[serde(default)]
+    pub updates: bool,
 }
 
 /// A signup to a petition (`name, email, country?, postcode?, comment?`) or a pledge
@@ -293,7 +322,7 @@ struct SignupForm {
 impl SignupForm {
     /// The detail fields of `kind`; those a confirmation leaves out come from what the
     /// request asked for (`defaults`), except `public`, which is false unless sent.
-    fn read(f: &mut Fields, kind: Kind, defaults: Option<&SignupDetails>) -> (Self, bool) {
+    fn read(f: &mut Fields, kind: Kind, defaults: Option<&SignupDetails>) -> (Self, Choices) {
         // Absent: what the request asked for; `null` or blank: nothing.
         let kept = |f: &mut Fields, name: &str, default: Option<&String>| match default {
             Some(default) if !f.has(name) => Some(default.clone()),
@@ -317,20 +346,29 @@ impl SignupForm {
                 };
             }
         }
-        let public = f.flag("public").unwrap_or(false);
-        (form, public)
+        let choices =
+            Choices { public: f.flag("public").unwrap_or(false), updates: f.flag("updates").unwrap_or(false) };
+        (form, choices)
     }
 
-    fn details(self, public: bool) -> SignupDetails {
+    fn details(self, choices: Choices) -> SignupDetails {
         SignupDetails {
             name: self.name.trim().to_owned(),
             country: self.country.map(|c| c.trim().to_owned()),
             postcode: self.postcode.map(|p| p.trim().to_owned()),
             comment: self.comment.map(|c| c.trim().to_owned()),
             amount: self.amount,
-            public,
+            public: choices.public,
+            updates: choices.updates,
         }
     }
+}
+
+/// The two choices only the address's holder makes, when confirming: false unless sent.
+#[derive(Debug, Clone, Copy)]
+struct Choices {
+    public: bool,
+    updates: bool,
 }
 
 fn blank_is_none(text: Option<String>) -> Option<String> {
@@ -341,7 +379,7 @@ impl NewSignup {
     pub fn from_json(map: Map<String, Value>, kind: Kind) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(map);
         let email = f.required_string("email");
-        let (mut form, public) = SignupForm::read(&mut f, kind, None);
+        let (mut form, choices) = SignupForm::read(&mut f, kind, None);
         form.email = Some(email);
         f.take("consent", |v| match v {
             Some(Value::Bool(true)) => Ok(()),
@@ -350,7 +388,7 @@ impl NewSignup {
         f.honeypot();
         f.finish(form.validate())?;
         let email = valid(Email::parse(form.email.as_deref().unwrap_or_default()));
-        Ok(Self { email, details: form.details(public) })
+        Ok(Self { email, details: form.details(choices) })
     }
 }
 
@@ -359,9 +397,9 @@ impl SignupDetails {
     /// request asked for; but public only when they say so now.
     pub fn confirmed(map: Map<String, Value>, kind: Kind, requested: &SignupDetails) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(map);
-        let (form, public) = SignupForm::read(&mut f, kind, Some(requested));
+        let (form, choices) = SignupForm::read(&mut f, kind, Some(requested));
         f.finish(form.validate())?;
-        Ok(form.details(public))
+        Ok(form.details(choices))
     }
 }
 
@@ -421,10 +459,13 @@ mod tests {
             comment: Some("Not mine".into()),
             amount: None,
             public: true,
+            updates: true,
         };
         let map = |v: Value| v.as_object().unwrap().clone();
         let kept = SignupDetails::confirmed(map(json!({})), Kind::Petition, &requested).unwrap();
-        assert_eq!(kept, SignupDetails { public: false, ..requested.clone() });
+        assert_eq!(kept, SignupDetails { public: false, updates: false, ..requested.clone() });
+        let opted = SignupDetails::confirmed(map(json!({"updates": true})), Kind::Petition, &requested).unwrap();
+        assert!(opted.updates && !opted.public);
         let changed = SignupDetails::confirmed(
             map(json!({"name": "Ji-woo", "comment": "", "country": null, "public": true})),
             Kind::Petition,

@@ -60,6 +60,9 @@ pub struct Campaign {
     /// A petition's highest milestone (or goal) its organiser has been told of.
     #[serde(default)]
     pub announced: u64,
+    /// The organiser's updates sent to the campaign's signers.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub update_ids: std::collections::BTreeSet<String>,
     /// An unsettled pledge is listed in `GSI1` by deadline, for the schedule to settle.
     #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
     gsi1pk: Option<String>,
@@ -103,6 +106,7 @@ impl Campaign {
             created_at: t::format(now),
             outcome: None,
             announced: 0,
+            update_ids: Default::default(),
             gsi1pk: due.is_some().then(|| keys::UNSETTLED_PLEDGES.to_owned()),
             gsi1sk: due,
             terms,
@@ -493,7 +497,11 @@ impl Store {
         let hook = keys::hook_cause("signup.confirmed", &format!("{}#{slug}#{signer}", kind.as_str()));
         let outcomes =
             [Outcome::Succeeded, Outcome::Failed].map(|o| keys::outcome_cause(o.as_str(), slug.as_ref(), signer));
-        for cause in outcomes.iter().chain([&hook]) {
+        let updates = match self.campaign_only(kind, slug).await? {
+            Some(campaign) => campaign.update_ids.iter().map(|id| keys::update_cause(id, signer)).collect(),
+            None => Vec::new(),
+        };
+        for cause in outcomes.iter().chain([&hook]).chain(&updates) {
             rest.extend([key(&keys::outbox(cause), META), key(&keys::sent(cause), META)]);
         }
         let day = day_of(now);

@@ -97,4 +97,6 @@ pub enum Check {
     Unsettled,
     /// The job is still at the step it was read at.
     JobAtStep,
+    /// The campaign an update is for is there.
+    CampaignThere,
 }

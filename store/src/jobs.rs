@@ -37,7 +37,12 @@ pub struct Job {
     pub name: String,
     pub kind: String,
     pub slug: String,
-    pub outcome: Outcome,
+    /// What the job mails: a pledge's outcome to every signer, or an organiser's
+    /// update to those who asked for updates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<String>,
     /// The shard to read next, and the last signup read in it.
     pub shard: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,7 +58,21 @@ pub struct Job {
 
 impl Job {
     fn new(kind: Kind, slug: &Slug, outcome: Outcome, now: Timestamp) -> Self {
-        let name = job_name(outcome, slug);
+        Self::named(job_name(outcome, slug), kind, slug, Some(outcome), None, now)
+    }
+
+    fn for_update(kind: Kind, slug: &Slug, update: &str, now: Timestamp) -> Self {
+        Self::named(format!("update#{update}"), kind, slug, None, Some(update.to_owned()), now)
+    }
+
+    fn named(
+        name: String,
+        kind: Kind,
+        slug: &Slug,
+        outcome: Option<Outcome>,
+        update: Option<String>,
+        now: Timestamp,
+    ) -> Self {
         Self {
             pk: keys::job(&name),
             sk: META.into(),
@@ -61,6 +80,7 @@ impl Job {
             kind: kind.as_str().into(),
             slug: slug.to_string(),
             outcome,
+            update,
             shard: 0,
             after: None,
             step: 0,
@@ -97,7 +117,94 @@ pub enum Next {
     Done,
 }
 
+/// An organiser's update to a campaign's signers who asked for updates, and how its
+/// sending goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignUpdate {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    pub id: String,
+    pub kind: String,
+    pub slug: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: String,
+    /// Mails that went out, and that will not (a suppressed address, a refusal).
+    #[serde(default)]
+    pub sent: u64,
+    #[serde(default)]
+    pub failed: u64,
+}
+
+impl CampaignUpdate {
+    pub fn new(kind: Kind, slug: &Slug, subject: String, body: String, now: Timestamp) -> Self {
+        let id = ulid::Ulid::new().to_string();
+        Self {
+            pk: keys::update(&id),
+            sk: META.into(),
+            id,
+            kind: kind.as_str().into(),
+            slug: slug.to_string(),
+            subject,
+            body,
+            created_at: t::format(now),
+            sent: 0,
+            failed: 0,
+        }
+    }
+}
+
 impl Store {
+    /// Records an update and starts the job that mails it, in one transaction.
+    pub async fn create_update(&self, update: &CampaignUpdate, now: Timestamp) -> Result<(), StoreError> {
+        let kind = Kind::parse(&update.kind).ok_or_else(|| super::corrupt("update kind"))?;
+        let slug = Slug::parse(&update.slug).map_err(super::corrupt)?;
+        // The campaign lists its updates, so that erasing a signup finds their mails.
+        let listed = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&keys::campaign(kind, &slug), META)))
+            .update_expression("ADD update_ids :id")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":id", AttributeValue::Ss(vec![update.id.clone()]))
+            .build();
+        let mut tx = Tx::new();
+        tx.own(self.put_new(to_item(update)))
+            .check(Check::Fresh, self.put_new(to_item(&Job::for_update(kind, &slug, &update.id, now))))
+            .check(Check::CampaignThere, TransactWriteItem::builder().update(build(listed)).build());
+        self.transact(tx).await
+    }
+
+    /// An update with its counts, and its job (how many mails it has queued, and
+    /// whether every signer has been read).
+    pub async fn update_progress(&self, id: &str) -> Result<Option<(CampaignUpdate, Option<Job>)>, StoreError> {
+        let output = self.get_by_key(&keys::update(id), META, true).await?;
+        let Some(update) = output.item().map(from_item::<CampaignUpdate>).transpose()? else { return Ok(None) };
+        Ok(Some((update, self.job(&format!("update#{id}")).await?)))
+    }
+
+    pub async fn update(&self, id: &str) -> Result<Option<CampaignUpdate>, StoreError> {
+        let output = self.get_by_key(&keys::update(id), META, true).await?;
+        output.item().map(from_item).transpose()
+    }
+
+    /// Counts one mail of update `id` as sent, or as failed.
+    pub async fn count_update_mail(&self, id: &str, sent: bool) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&keys::update(id), META)))
+            .update_expression("ADD #counter :one")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#counter", if sent { "sent" } else { "failed" })
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await
+            .map(drop)
+            .map_err(super::sdk_error)
+    }
+
     /// Settles a pledge as `outcome` and starts the job that mails its signers, in one
     /// transaction; `false` (and nothing written) when it was settled already.
     pub async fn settle_pledge(&self, slug: &Slug, outcome: Outcome, now: Timestamp) -> Result<bool, StoreError> {

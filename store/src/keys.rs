@@ -158,6 +158,20 @@ pub fn held_cause(comment_id: &str) -> String {
     format!("held#{comment_id}")
 }
 
+/// An organiser's update, and the cause of its mail to one signer.
+pub fn update(id: &str) -> String {
+    format!("UPDATE#{id}")
+}
+
+pub fn update_cause(id: &str, signer: &str) -> String {
+    format!("update#{id}#{signer}")
+}
+
+/// A second's sending, for the deployment's mail rate.
+pub fn send_second(second: i64) -> String {
+    format!("SENDRATE#{second}")
+}
+
 /// The cause of a webhook call: its event, and what it is about.
 pub fn hook_cause(event: &str, about: &str) -> String {
     format!("hook#{event}#{about}")
@@ -260,6 +274,9 @@ mod tests {
             (held_cause("01J"), "held#01J"),
             (milestone_cause("p", 100), "milestone#p#100"),
             (hook_cause("comment.created", "01J"), "hook#comment.created#01J"),
+            (update("01J"), "UPDATE#01J"),
+            (update_cause("01J", "ab"), "update#01J#ab"),
+            (send_second(1_800_000_000), "SENDRATE#1800000000"),
             (queued("2026-11-29T10:00:00Z", "confirm#cd"), "2026-11-29T10:00:00Z#confirm#cd"),
         ];
         for (made, expected) in pinned {
@@ -338,6 +355,9 @@ mod tests {
             "`held#{comment id}`",
             "`milestone#{slug}#{count}`",
             "`hook#{event}#{about}`",
+            "`UPDATE#{id}`",
+            "`update#{id}#{signer key}`",
+            "`SENDRATE#{second}`",
             "`{queued_at}#{cause}`",
         ] {
             assert!(table.contains(documented), "the key table in store/src/lib.rs lacks {documented}");

@@ -24,13 +24,16 @@
 //! | the claim of a mail's cause: sending, sent or refused | `SENT#{cause}` | `#META` | | |
 //! | a fan-out job: a mail to each signer, a page at a time | `JOB#{job}` | `#META` | | |
 //! | an address's standing: wants replies (pending, confirmed) or suppressed | `MAILBOX#{address key}` | `#META` | | |
+//! | an organiser's update to a campaign's signers, with its counts | `UPDATE#{id}` | `#META` | | |
+//! | mails sent in one second, for the deployment's mail rate | `SENDRATE#{second}` | `#META` | | |
 //!
 //! A mail's cause names what made it due and nothing else can: a signup request's
 //! confirmation is `confirm#{token hash}`, a signer's mail about a pledge's outcome
 //! `pledge-{outcome}#{slug}#{signer key}`, an address's opt-in to reply notifications
 //! `optin#{address key}`, a reply's notification `reply#{reply id}`, a held comment's
 //! notice to the moderator `held#{comment id}`, a petition's milestone
-//! `milestone#{slug}#{count}`, a webhook call `hook#{event}#{about}`.
+//! `milestone#{slug}#{count}`, a webhook call `hook#{event}#{about}`, an update's mail
+//! to a signer `update#{id}#{signer key}`.
 //!
 //! Signer keys are salted hashes of the normalised address and the campaign, so a key
 //! seen in one campaign's list cursor says nothing of another; address keys are salted
@@ -69,7 +72,7 @@ pub use campaigns::{Campaign, MailCaps, Outcome, SHARDS, Signup, SignupRequest, 
 pub use comments::{ClientLimits, Comment, CommentEdit, CommentStatus, NewCommentContext, ReplyNotify, ThreadSort};
 pub use cursor::{Cursor, CursorKey};
 pub use error::{Check, Missing, StoreError};
-pub use jobs::{Job, Next};
+pub use jobs::{CampaignUpdate, Job, Next};
 pub use outbox::{Claim, MailOutcome, OutboxItem, WebhookCall};
 
 /// How often a transaction that collided with another is tried before answering 503.

@@ -198,6 +198,31 @@ impl Store {
         }
     }
 
+    /// Takes one of the sends of second `second` (unix seconds), of which there are
+    /// `rate`: the deployment's mail rate, shared by every invocation. `false` when
+    /// this second's are all taken.
+    pub async fn take_send_slot(&self, rate: u32, second: i64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&keys::send_second(second), META)))
+            .update_expression("SET #count = if_not_exists(#count, :zero) + :one, expires_at = :expires")
+            .condition_expression("attribute_not_exists(#count) OR #count < :rate")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":rate", n(rate))
+            .expression_attribute_values(":expires", n(second + 120))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(err) => Err(super::sdk_error(err)),
+        }
+    }
+
     /// Removes an outbox item whose mail went out already.
     pub async fn drop_queued(&self, cause: &str) -> Result<(), StoreError> {
         self.batch_delete(vec![key(&keys::outbox(cause), META)]).await

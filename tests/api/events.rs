@@ -486,3 +486,96 @@ fn the_local_sns_event_is_the_one_lambda_receives() {
     assert_eq!(parsed.records[0].sns.topic_arn, "arn:aws:sns:us-east-1:000000000000:MailFeedbackTopic");
     assert_eq!(parsed.records[0].sns.message, r#"{"eventType":"Bounce"}"#);
 }
+
+/// Signs `email` up to the petition and confirms with `choices` (JSON).
+async fn sign_and_confirm(app: &TestApp, slug: &str, email: &str, request: Value, choices: Value) {
+    let mut body = json!({"name": "Signer", "email": email, "public": false, "consent": true});
+    body.as_object_mut().unwrap().extend(request.as_object().unwrap().clone());
+    let answer = app.send(app.http.post(app.url(&format!("/petitions/{slug}/signatures"))).json(&body)).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+    let link = mails_to(app, email).await[0].links[0].clone();
+    let confirmed = app.send(app.http.post(link).json(&choices)).await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+}
+
+async fn progress_of(app: &TestApp, id: &str) -> Value {
+    app.stack.settle().await;
+    let answer = app.send(app.admin(Method::GET, &format!("/admin/updates/{id}"))).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.body
+}
+
+#[tokio::test]
+async fn an_update_reaches_only_the_confirmed_signers_who_asked_for_updates() {
+    let app = app().await;
+    petition(&app, "news").await;
+    sign_and_confirm(&app, "news", "wants@example.org", json!({}), json!({"updates": true})).await;
+    sign_and_confirm(&app, "news", "quiet@example.org", json!({}), json!({})).await;
+    // Asking when signing is not enough: the mailbox's holder opts in when confirming.
+    sign_and_confirm(&app, "news", "asked@example.org", json!({"updates": true}), json!({})).await;
+    sign(&app, "news", "unconfirmed@example.org").await;
+
+    let update =
+        json!({"subject": "We delivered it", "body": "The petition went to the ministry today.\n\nThank you."});
+    let sent = app.send(app.admin(Method::POST, "/admin/petitions/news/updates").json(&update)).await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.body);
+    let id = sent.body["id"].as_str().unwrap().to_owned();
+    let progress = progress_of(&app, &id).await;
+    assert_eq!(
+        (
+            progress["status"].as_str(),
+            progress["queued"].as_u64(),
+            progress["sent"].as_u64(),
+            progress["pending"].as_u64()
+        ),
+        (Some("done"), Some(1), Some(1), Some(0)),
+        "{progress}"
+    );
+    let mails = mails_to(&app, "wants@example.org").await;
+    assert_eq!(mails[0].subject, "We delivered it");
+    assert!(mails[0].text.starts_with("The petition went to the ministry today."), "{}", mails[0].text);
+    assert_eq!(mails[0].headers["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click");
+    for email in ["quiet@example.org", "asked@example.org", "unconfirmed@example.org"] {
+        assert!(mails_to(&app, email).await.iter().all(|m| m.subject != "We delivered it"), "{email}");
+    }
+    // Not for strangers, and not to a campaign that is not there.
+    assert_eq!(
+        app.send(app.http.post(app.url("/admin/petitions/news/updates")).json(&update)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.send(app.admin(Method::POST, "/admin/petitions/nothing/updates").json(&update)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let bad =
+        app.send(app.admin(Method::POST, "/admin/petitions/news/updates").json(&json!({"subject": "a\nb"}))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body["error"]["fields"]["body"].is_array() && bad.body["error"]["fields"]["subject"].is_array());
+}
+
+#[tokio::test]
+async fn mail_goes_out_no_faster_than_the_mail_rate() {
+    let options = local_stack::Options { manual_schedules: true, ..Default::default() };
+    let app = TestApp::spawn_with_options(
+        |config| {
+            config.writes_per_minute = 100_000;
+            config.mail_rate = 2;
+        },
+        options,
+    )
+    .await;
+    petition(&app, "paced").await;
+    for i in 0..5 {
+        sign_and_confirm(&app, "paced", &format!("paced-{i}@example.org"), json!({}), json!({"updates": true})).await;
+    }
+    let update = json!({"subject": "Paced", "body": "One at a time."});
+    let sent = app.send(app.admin(Method::POST, "/admin/petitions/paced/updates").json(&update)).await;
+    let id = sent.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(progress_of(&app, &id).await["sent"], 5);
+    let mut per_second = std::collections::BTreeMap::<String, usize>::new();
+    for mail in app.stack.mails().await.iter().filter(|m| m.subject == "Paced") {
+        *per_second.entry(mail.sent_at.clone()).or_default() += 1;
+    }
+    assert!(per_second.values().all(|n| *n <= 2), "{per_second:?}");
+    assert!(per_second.len() >= 3, "five mails at two a second take three seconds: {per_second:?}");
+}

@@ -25,7 +25,7 @@ fn is_admin_route(method: &str, path: &str) -> bool {
 async fn every_answer_of_every_route_says_nosniff() {
     let app = TestApp::spawn().await;
     let routes = template().routes;
-    assert_eq!(routes.len(), 37);
+    assert_eq!(routes.len(), 40);
     for route in routes {
         let url = app.url(&concrete(&route.path));
         let method = Method::from_bytes(route.method.as_bytes()).unwrap();
@@ -50,7 +50,7 @@ async fn every_answer_of_every_route_says_nosniff() {
 async fn admin_routes_refuse_a_missing_wrong_or_malformed_token() {
     let app = TestApp::spawn().await;
     let admin: Vec<_> = template().routes.into_iter().filter(|r| is_admin_route(&r.method, &r.path)).collect();
-    assert_eq!(admin.len(), 12, "{admin:?}");
+    assert_eq!(admin.len(), 15, "{admin:?}");
     let long = format!("Bearer {}", "a".repeat(10_000));
     let wrong = format!("Bearer {}", crate::helpers::ADMIN_TOKEN.to_uppercase());
     let almost = format!("Bearer {}x", crate::helpers::ADMIN_TOKEN);

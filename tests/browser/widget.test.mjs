@@ -201,6 +201,8 @@ test('a reader pledges with the keyboard alone and sees the total change', async
   await page.keyboard.press('Tab');
   await page.keyboard.press('Control+A');
   await page.keyboard.type('5');
+  // Past "show my name" and "mail me the organiser's updates", to the consent box.
+  await page.keyboard.press('Tab');
   await page.keyboard.press('Tab');
   await page.keyboard.press('Tab');
   await page.keyboard.press('Space');

@@ -25,6 +25,8 @@ async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         "POST /petitions/{slug}/signatures" => signups::signup(app, req, PETITION).await,
         "GET /petitions/{slug}/signatures" => signups::signers(app, req, PETITION).await,
         "GET /admin/petitions/{slug}/signatures.csv" => signups::export_csv(app, req, PETITION).await,
+        "POST /admin/petitions/{slug}/updates" => app::updates::create(app, req, PETITION).await,
+        "GET /admin/updates/{id}" => app::updates::progress(app, req).await,
         "GET /confirm/{token}" => signups::confirm_page(app, req).await,
         "POST /confirm/{token}" => signups::confirm(app, req).await,
         "DELETE /signups/{token}" => signups::erase(app, req).await,

@@ -21,6 +21,7 @@ async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         "POST /pledges/{slug}/signups" => signups::signup(app, req, PLEDGE).await,
         "GET /pledges/{slug}/signups" => signups::signers(app, req, PLEDGE).await,
         "GET /admin/pledges/{slug}/signups.csv" => signups::export_csv(app, req, PLEDGE).await,
+        "POST /admin/pledges/{slug}/updates" => app::updates::create(app, req, PLEDGE).await,
         _ => Err(unknown_route(req)),
     }
 }

@@ -223,13 +223,19 @@ impl Events {
             Ok(to) if store.suppressed(&address_key(&to, &self.app.config.ip_hash_salt)).await? => {
                 Some("suppressed".to_owned())
             }
-            Ok(_) => match self.mailer.send(mail).await {
-                Ok(()) => None,
-                Err(MailError::Refused(why)) => Some(why),
-                Err(MailError::Unavailable(why)) => {
+            Ok(_) => match self.pace().await {
+                Err(err) => {
                     store.release_mail(cause).await?;
-                    return Err(RecordError::Unavailable(why));
+                    return Err(err);
                 }
+                Ok(()) => match self.mailer.send(mail).await {
+                    Ok(()) => None,
+                    Err(MailError::Refused(why)) => Some(why),
+                    Err(MailError::Unavailable(why)) => {
+                        store.release_mail(cause).await?;
+                        return Err(RecordError::Unavailable(why));
+                    }
+                },
             },
         };
         let outcome = match &refused {
@@ -240,7 +246,24 @@ impl Events {
             }
         };
         store.mail_done(cause, outcome, self.app.clock.now()).await?;
+        if let Some(update) = cause.strip_prefix("update#").and_then(|rest| rest.split('#').next()) {
+            store.count_update_mail(update, refused.is_none()).await?;
+        }
         Ok(claim)
+    }
+
+    /// Waits for one of the deployment's sends (`MAIL_RATE` a second, shared by every
+    /// invocation); after half a minute without one, the record is retried later.
+    async fn pace(&self) -> Result<(), RecordError> {
+        for _ in 0..30 {
+            let now = time::OffsetDateTime::now_utc();
+            if self.app.store.take_send_slot(self.app.config.mail_rate, now.unix_timestamp()).await? {
+                return Ok(());
+            }
+            let rest_of_second = 1_000 - u64::from(now.millisecond());
+            tokio::time::sleep(std::time::Duration::from_millis(rest_of_second + 5)).await;
+        }
+        Err(RecordError::Unavailable("the mail rate is taken for the next half minute".into()))
     }
 }
 

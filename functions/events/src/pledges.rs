@@ -7,7 +7,7 @@ use app::campaign::Kind;
 use app::mail::Mail;
 use app::store::campaigns::Terms;
 use app::store::keys;
-use app::store::{Campaign, Job, Next, OutboxItem, Outcome, Signup};
+use app::store::{Campaign, CampaignUpdate, Job, Next, OutboxItem, Outcome, Signup};
 use app::time::{self as t, Timestamp};
 
 use crate::{Events, RecordError};
@@ -68,23 +68,69 @@ impl Events {
         }
         let (kind, slug) = job.campaign()?;
         let Some((campaign, tally)) = store.campaign(kind, &slug).await? else { return Ok(()) };
-        if job.step == 0 {
-            let Terms::Pledge { threshold, .. } = &campaign.terms else { return Ok(()) };
+        let update = match &job.update {
+            Some(id) => {
+                Some(store.update(id).await?.ok_or_else(|| RecordError::Unreadable("a job's update is gone".into()))?)
+            }
+            None => None,
+        };
+        if let (0, Some(outcome), Terms::Pledge { threshold, .. }) = (job.step, job.outcome, &campaign.terms) {
             let data = serde_json::json!({
                 "pledge": campaign.slug, "title": campaign.title, "signups": tally.count, "threshold": threshold,
             });
-            self.hook(&format!("pledge.{}", job.outcome.as_str()), &campaign.slug, data).await?;
+            self.hook(&format!("pledge.{}", outcome.as_str()), &campaign.slug, data).await?;
         }
         let now = self.app.clock.now();
         let (signups, next) = store.job_page(&job, app::store::jobs::JOB_PAGE).await?;
-        let mails: Vec<OutboxItem> =
-            signups.iter().map(|signup| outcome_mail(&campaign, job.outcome, signup, tally.count, now)).collect();
+        let mails: Vec<OutboxItem> = match (&update, job.outcome) {
+            // An update goes only to those who asked for updates when confirming.
+            (Some(update), _) => signups
+                .iter()
+                .filter(|signup| signup.details.updates)
+                .map(|signup| self.update_mail(&campaign, update, signup, now))
+                .collect(),
+            (None, Some(outcome)) => {
+                signups.iter().map(|signup| outcome_mail(&campaign, outcome, signup, tally.count, now)).collect()
+            }
+            (None, None) => return Err(RecordError::Unreadable("a job that mails nothing".into())),
+        };
         store.queue_mails(&mails).await?;
         let done = next == Next::Done;
         if store.advance_job(&job, next, mails.len() as u64, now).await? && done {
             tracing::info!(job = %job.name, mails = job.queued + mails.len() as u64, "fan-out job done");
         }
         Ok(())
+    }
+
+    /// One signer's copy of an organiser's update: the organiser's words, then why it
+    /// came and how to stop it (`List-Unsubscribe` too).
+    fn update_mail(&self, campaign: &Campaign, update: &CampaignUpdate, signup: &Signup, now: Timestamp) -> OutboxItem {
+        let salt = &self.app.config.ip_hash_salt;
+        let address =
+            app::comment::Email::parse(&signup.email).map(|e| app::campaign::address_key(&e, salt)).unwrap_or_default();
+        let unsubscribe = format!(
+            "{}/unsubscribe/{}",
+            self.app.config.public_url.as_deref().unwrap_or_default(),
+            self.app.store.mailbox_token(&address, app::store::mailbox::LinkPurpose::Unsubscribe)
+        );
+        let text = format!(
+            "{body}\n\n--\nYou get this because you asked for the organiser's updates when you confirmed your signup to \
+             \"{title}\". To stop all mail from this blog: {unsubscribe}\n",
+            body = update.body,
+            title = campaign.title,
+        );
+        let mut headers = std::collections::BTreeMap::new();
+        headers.insert("List-Unsubscribe".to_owned(), format!("<{unsubscribe}>"));
+        headers.insert("List-Unsubscribe-Post".to_owned(), "List-Unsubscribe=One-Click".to_owned());
+        let mail = Mail {
+            to: signup.email.clone(),
+            subject: update.subject.clone(),
+            text,
+            links: vec![unsubscribe],
+            headers,
+            sent_at: t::format(now),
+        };
+        OutboxItem::new(&keys::update_cause(&update.id, signup.signer()), mail, now)
     }
 }
 

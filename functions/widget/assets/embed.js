@@ -21,7 +21,8 @@
       failed: 'The deadline passed short of the threshold.', condition: 'I will give {amount} if {n} others will.',
       closedc: 'This campaign is closed.', error: 'Something went wrong; please try again.', ago: ' ago',
       s: 's', m: ' min', h: ' h', d: ' d', now: 'just now', more: 'Show more comments',
-      notify: 'Mail me replies (to the email above; the first time, a mail asks you to confirm)'
+      notify: 'Mail me replies (to the email above; the first time, a mail asks you to confirm)',
+      updates: "Mail me the organiser's updates about this campaign"
     },
     ko: {
       comments: '댓글', name: '이름', email: '이메일 (선택, 공개되지 않음)', website: '웹사이트 (선택)',
@@ -35,7 +36,8 @@
       failed: '목표 인원에 못 미친 채 마감되었습니다.', condition: '{n}명이 함께하면 {amount}를 내겠습니다.',
       closedc: '마감된 캠페인입니다.', error: '문제가 생겼습니다. 다시 시도해 주세요.', ago: ' 전',
       s: '초', m: '분', h: '시간', d: '일', now: '방금', more: '댓글 더 보기',
-      notify: '답글을 메일로 받기 (위 이메일로, 처음에는 확인 메일이 갑니다)'
+      notify: '답글을 메일로 받기 (위 이메일로, 처음에는 확인 메일이 갑니다)',
+      updates: '이 캠페인에 관한 주최자의 소식을 메일로 받기'
     }
   };
   function t(key, vars) {
@@ -232,7 +234,8 @@
   }
 
   function signForm(path, fields, label) {
-    fields = fields.concat([field(t('show'), 'public', { type: 'checkbox' }), field(t('consent'), 'consent', { type: 'checkbox', required: true })]);
+    fields = fields.concat([field(t('show'), 'public', { type: 'checkbox' }), field(t('updates'), 'updates', { type: 'checkbox' }),
+      field(t('consent'), 'consent', { type: 'checkbox', required: true })]);
     return form(fields, label, function (v) { return call('POST', path, v); }, function (r, f, status) {
       f.reset();
       status.textContent = t('check');

@@ -278,6 +278,8 @@ one family's way out."
                     Kind::Petition => None,
                 },
                 public: *public,
+                // The public signers also take the organiser's updates.
+                updates: *public,
             };
             let salt = &app.config.ip_hash_salt;
             let token_hash = sha256_hex(app::auth::random_token().as_bytes());

@@ -1,0 +1,101 @@
+//! A pledge's success, to its last signer's mail: `signers` confirmed signups (the last
+//! confirmation crosses the threshold), then the time until every signer's success mail
+//! has gone out at `rate` mails a second, through the stream, the fan-out job's pages,
+//! the outbox and the events function. It runs on a stack of its own, so its pacing
+//! slows nothing else measured.
+
+use std::time::{Duration, Instant};
+
+use app::campaign::{Kind, SignupDetails, address_key, signer_key};
+use app::comment::Email;
+use app::config::sha256_hex;
+use app::post::Slug;
+use app::store::campaigns::Terms;
+use app::store::{Campaign, MailCaps, SignupRequest};
+use futures::StreamExt;
+
+pub struct Fanout {
+    pub signers: usize,
+    pub rate: u32,
+    pub seed_time: Duration,
+    /// From the confirmation that crossed the threshold to the last success mail.
+    pub mail_time: Duration,
+    pub mails: usize,
+}
+
+const SLUG: &str = "bench-fanout";
+
+pub async fn run(
+    endpoint: &str,
+    template: &local_stack::Template,
+    signers: usize,
+    rate: u32,
+) -> Result<Fanout, String> {
+    let table = format!("bench-fanout-{}", std::process::id());
+    let mut config = app::Config::local(&table, endpoint, "bench-admin");
+    config.mail_rate = rate;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let options = local_stack::Options { manual_schedules: true, ..Default::default() };
+    let stack = local_stack::start_with(config, template, listener, options).await?;
+    let app = &stack.app;
+    let slug = Slug::parse(SLUG).expect("valid");
+    let now = app::time::now();
+    let terms = Terms::Pledge {
+        threshold: signers as u64,
+        deadline: app::time::format(now + time::Duration::days(30)),
+        currency: "USD".into(),
+        suggested_amount: Some(3),
+        petition: None,
+        fulfilment_text: Some("Give at the fund's page.".into()),
+        fulfilment_url: Some("https://fund.example/give".into()),
+    };
+    let campaign = Campaign::new(&slug, "Fan-out".into(), "B".into(), None, terms, now);
+    app.store.create_campaign(&campaign).await.map_err(|e| e.to_string())?;
+
+    // Every signer but the last confirms; the stream sees each and finds the count short.
+    let started = Instant::now();
+    let confirm = |i: usize| {
+        let slug = slug.clone();
+        async move {
+            let email = Email::parse(&format!("fan-{i}@fanout.example")).expect("valid");
+            let salt = &app.config.ip_hash_salt;
+            let details = SignupDetails { name: format!("Fan {i}"), amount: Some(3), ..Default::default() };
+            let token_hash = sha256_hex(format!("fan-token-{i}").as_bytes());
+            let request = SignupRequest {
+                kind: Kind::Pledge,
+                slug: &slug,
+                signer: &signer_key(&email, salt, Kind::Pledge, &slug),
+                address: &address_key(&email, salt),
+                email: email.as_ref(),
+                requested: &details,
+                token_hash: &token_hash,
+                mail: None,
+                caps: MailCaps { per_address: u32::MAX, per_day: u32::MAX },
+                now,
+            };
+            app.store.request_signup(request).await.map_err(|e| e.to_string())?;
+            let token = app.store.signup_token(&token_hash, now).await.map_err(|e| e.to_string())?;
+            app.store.confirm_signup(&token, details, now).await.map_err(|e| e.to_string())
+        }
+    };
+    let results: Vec<Result<(), String>> =
+        futures::stream::iter(0..signers - 1).map(confirm).buffer_unordered(32).collect().await;
+    results.into_iter().collect::<Result<Vec<()>, String>>()?;
+    stack.settle().await;
+    let seed_time = started.elapsed();
+
+    let crossed = Instant::now();
+    confirm(signers - 1).await?;
+    let success = |mail: &app::mail::Mail| mail.subject.starts_with("It worked");
+    let deadline = Duration::from_secs(signers as u64 / u64::from(rate.max(1)) * 3 + 600);
+    loop {
+        let mails = stack.outbox.mails().iter().filter(|m| success(m)).count();
+        if mails >= signers {
+            return Ok(Fanout { signers, rate, seed_time, mail_time: crossed.elapsed(), mails });
+        }
+        if crossed.elapsed() > deadline {
+            return Err(format!("only {mails} of {signers} success mails after {deadline:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
