@@ -34,7 +34,9 @@ impl Events {
         };
         if settled == Some(Outcome::Succeeded) {
             // Confirmed after success: this signer's success mail now.
-            store.queue_once(&outcome_mail(&campaign, Outcome::Succeeded, &signup, tally.count, now)).await?;
+            if let Some(mail) = outcome_mail(&campaign, Outcome::Succeeded, &signup, tally.count, now) {
+                store.queue_once(&mail).await?;
+            }
         }
         Ok(())
     }
@@ -90,7 +92,7 @@ impl Events {
                 .map(|signup| self.update_mail(&campaign, update, signup, now))
                 .collect(),
             (None, Some(outcome)) => {
-                signups.iter().map(|signup| outcome_mail(&campaign, outcome, signup, tally.count, now)).collect()
+                signups.iter().filter_map(|signup| outcome_mail(&campaign, outcome, signup, tally.count, now)).collect()
             }
             (None, None) => return Err(RecordError::Unreadable("a job that mails nothing".into())),
         };
@@ -134,18 +136,19 @@ impl Events {
     }
 }
 
-/// One signer's mail about a pledge's outcome. Everything in it but the numbers is what
-/// the organiser wrote; nothing a signer sent (not even their own name) reaches it.
+/// One signer's mail about a pledge's outcome (`None` for a campaign that is not a
+/// pledge). Everything in it but the numbers is what the organiser wrote; nothing a
+/// signer sent (not even their own name) reaches it.
 pub(crate) fn outcome_mail(
     campaign: &Campaign,
     outcome: Outcome,
     signup: &Signup,
     count: u64,
     now: Timestamp,
-) -> OutboxItem {
+) -> Option<OutboxItem> {
     let Terms::Pledge { threshold, currency, suggested_amount, fulfilment_text, fulfilment_url, .. } = &campaign.terms
     else {
-        unreachable!("only pledges have outcomes")
+        return None;
     };
     let title = &campaign.title;
     let amount = signup.details.amount.or(*suggested_amount);
@@ -181,5 +184,5 @@ pub(crate) fn outcome_mail(
     };
     let mail =
         Mail { to: signup.email.clone(), subject, text, links, headers: Default::default(), sent_at: t::format(now) };
-    OutboxItem::new(&keys::outcome_cause(outcome.as_str(), &campaign.slug, signup.signer()), mail, now)
+    Some(OutboxItem::new(&keys::outcome_cause(outcome.as_str(), &campaign.slug, signup.signer()), mail, now))
 }

@@ -52,6 +52,7 @@ async fn run() -> Result<(), String> {
     println!("  API          {}/posts", stack.base_url);
     println!("  DynamoDB     {endpoint} (table {table}, {seeded} demo posts seeded)");
     println!("  admin token  {admin_token}");
+    println!("  mail         {}/_dev/outbox (every mail the events function sent)", stack.base_url);
     println!("  routes       {}", template.routes.len());
     println!("Ctrl-C stops everything.");
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;

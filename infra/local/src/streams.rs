@@ -32,7 +32,13 @@ pub type Handler = Arc<dyn Fn(Value) -> Pin<Box<dyn Future<Output = Result<Value
 
 /// Locally, retries come quickly; Lambda's own pauses are a second or more.
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
+/// An idle stream is polled less and less often, up to this pause (each poll costs the
+/// emulator CPU that measured work would otherwise have); a caller of
+/// [`Delivery::settle`] wakes it at once.
 const IDLE_PAUSE: Duration = Duration::from_millis(25);
+const MAX_IDLE_PAUSE: Duration = Duration::from_millis(400);
+/// How often the list of shards is read again (DynamoDB rotates shards every few hours).
+const DESCRIBE_EVERY: Duration = Duration::from_secs(2);
 
 /// A running delivery: what tests and the dev routes ask of it.
 #[derive(Clone)]
@@ -44,6 +50,8 @@ pub struct Delivery {
     failures: Arc<Mutex<Vec<Value>>>,
     /// Every batch handed to the function, oldest first (the last [`KEPT_BATCHES`]).
     batches: Arc<Mutex<VecDeque<Value>>>,
+    /// Wakes an idle poller.
+    wake: Arc<tokio::sync::Notify>,
 }
 
 /// How many delivered batches a delivery remembers, for tests that redeliver one.
@@ -55,8 +63,19 @@ impl Delivery {
     /// nothing new and nothing pending. `false` if that takes longer than `limit`.
     pub async fn settle(&self, limit: Duration) -> bool {
         let after = self.round.load(Ordering::SeqCst) + 1;
+        self.wake.notify_one();
         let mut idle = self.idle.clone();
-        tokio::time::timeout(limit, idle.wait_for(|round| *round > after)).await.is_ok_and(|r| r.is_ok())
+        let wake = self.wake.clone();
+        let waited = tokio::time::timeout(limit, async move {
+            loop {
+                tokio::select! {
+                    seen = idle.wait_for(|round| *round > after) => return seen.is_ok(),
+                    // Keep an idle poller awake until the round we wait for has run.
+                    () = tokio::time::sleep(IDLE_PAUSE) => wake.notify_one(),
+                }
+            }
+        });
+        waited.await.unwrap_or(false)
     }
 
     /// The batches handed to the function (each a `DynamoDBEvent`), oldest first.
@@ -91,14 +110,20 @@ pub async fn start(
         .ok_or_else(|| format!("{table} has no stream: the template's StreamSpecification is missing"))?
         .to_owned();
     let (idle_sender, idle) = watch::channel(0);
-    let delivery =
-        Delivery { round: Arc::new(AtomicU64::new(0)), idle, failures: Arc::default(), batches: Arc::default() };
+    let delivery = Delivery {
+        round: Arc::new(AtomicU64::new(0)),
+        idle,
+        failures: Arc::default(),
+        batches: Arc::default(),
+        wake: Arc::default(),
+    };
     let mut poller = Poller {
         client,
         stream_arn,
         event,
         handler,
         shards: HashMap::new(),
+        described: None,
         last_seen: HashMap::new(),
         pending: VecDeque::new(),
         delivery: delivery.clone(),
@@ -117,6 +142,8 @@ struct Poller {
     shards: HashMap<String, Option<String>>,
     /// The last sequence number read from each shard, to resume after a lost iterator.
     last_seen: HashMap<String, String>,
+    /// The shards as last described, and when.
+    described: Option<(std::time::Instant, Vec<String>)>,
     /// Matching records not yet delivered, in stream order, with their shard.
     pending: VecDeque<(String, Value)>,
     delivery: Delivery,
@@ -125,6 +152,7 @@ struct Poller {
 
 impl Poller {
     async fn run(&mut self) {
+        let mut pause = IDLE_PAUSE;
         loop {
             let round = self.delivery.round.fetch_add(1, Ordering::SeqCst) + 1;
             let fetched = match self.fetch().await {
@@ -135,6 +163,7 @@ impl Poller {
                     let err: String = err.chars().take(300).collect();
                     tracing::warn!(error = %err, "reading the table's stream failed; trying again");
                     self.shards.clear();
+                    self.described = None;
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     continue;
                 }
@@ -144,7 +173,13 @@ impl Poller {
             }
             if fetched == 0 {
                 self.idle.send_replace(round);
-                tokio::time::sleep(IDLE_PAUSE).await;
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = self.delivery.wake.notified() => {}
+                }
+                pause = (pause * 2).min(MAX_IDLE_PAUSE);
+            } else {
+                pause = IDLE_PAUSE;
             }
         }
     }
@@ -152,17 +187,22 @@ impl Poller {
     /// Reads every shard once, queueing the records that match a filter; answers how
     /// many records the stream had.
     async fn fetch(&mut self) -> Result<usize, String> {
-        let described = self
-            .client
-            .describe_stream()
-            .stream_arn(&self.stream_arn)
-            .send()
-            .await
-            .map_err(|e| aws_sdk_dynamodbstreams::error::DisplayErrorContext(e).to_string())?;
-        let shard_ids: Vec<String> = described
-            .stream_description()
-            .map(|d| d.shards().iter().filter_map(|s| s.shard_id().map(str::to_owned)).collect())
-            .unwrap_or_default();
+        let fresh = self.described.as_ref().is_some_and(|(at, _)| at.elapsed() < DESCRIBE_EVERY);
+        if !fresh {
+            let described = self
+                .client
+                .describe_stream()
+                .stream_arn(&self.stream_arn)
+                .send()
+                .await
+                .map_err(|e| aws_sdk_dynamodbstreams::error::DisplayErrorContext(e).to_string())?;
+            let ids = described
+                .stream_description()
+                .map(|d| d.shards().iter().filter_map(|s| s.shard_id().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            self.described = Some((std::time::Instant::now(), ids));
+        }
+        let shard_ids: Vec<String> = self.described.as_ref().map(|(_, ids)| ids.clone()).unwrap_or_default();
         let mut fetched = 0;
         for shard in shard_ids {
             if !self.shards.contains_key(&shard) {
@@ -194,6 +234,12 @@ impl Poller {
                 .map_err(|e| aws_sdk_dynamodbstreams::error::DisplayErrorContext(e).to_string())?;
             self.shards.insert(shard.clone(), output.next_shard_iterator().map(str::to_owned));
             fetched += output.records().len();
+            if output.next_shard_iterator().is_none() {
+                // The shard closed: its successor is read after describing the stream
+                // again, and this round does not count as idle.
+                self.described = None;
+                fetched += 1;
+            }
             for record in output.records() {
                 if let Some(sequence) = record.dynamodb().and_then(|d| d.sequence_number()) {
                     self.last_seen.insert(shard.clone(), sequence.to_owned());
