@@ -18,7 +18,7 @@ help:
 	@echo "make dev      the local stack with demo data on http://127.0.0.1:$${PORT:-3000} (PORT, ADMIN_TOKEN to change)"
 	@echo "make test     everything that proves it works"
 	@echo "make release  release build of every function for x86_64, zipped (arm64: sam build)"
-	@echo "make bench    sizes, cold starts, load, the viral day; writes bench/results.md (about 25 min, 11 once built)"
+	@echo "make bench    sizes, cold starts, load, the viral day, a pledge's fan-out; writes bench/results.md (about 75 min, 60 once built)"
 	@echo "make soak     the 60 s load test (200 clients), then 60 s fuzz runs of request parsing and of stored items"
 
 dev: deps

@@ -151,8 +151,6 @@ impl From<Check> for ApiError {
             | Check::MailGate
             | Check::AddressCap
             | Check::DayCap
-            | Check::MailUnclaimed
-            | Check::MailClaimed
             | Check::Unsettled
             | Check::JobAtStep => Self::Internal(format!("an unexpected check failed: {check:?}").into()),
         }

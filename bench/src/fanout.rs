@@ -83,13 +83,19 @@ pub async fn run(
     results.into_iter().collect::<Result<Vec<()>, String>>()?;
     stack.settle().await;
     let seed_time = started.elapsed();
+    println!("  {} signers seeded in {:.0} s", signers - 1, seed_time.as_secs_f64());
 
     let crossed = Instant::now();
     confirm(signers - 1).await?;
     let success = |mail: &app::mail::Mail| mail.subject.starts_with("It worked");
     let deadline = Duration::from_secs(signers as u64 / u64::from(rate.max(1)) * 3 + 600);
+    let mut said = Instant::now();
     loop {
         let mails = stack.outbox.mails().iter().filter(|m| success(m)).count();
+        if said.elapsed() > Duration::from_secs(30) {
+            println!("  {mails} of {signers} success mails after {:.0} s", crossed.elapsed().as_secs_f64());
+            said = Instant::now();
+        }
         if mails >= signers {
             return Ok(Fanout { signers, rate, seed_time, mail_time: crossed.elapsed(), mails });
         }

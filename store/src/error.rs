@@ -89,10 +89,6 @@ pub enum Check {
     SignupThere,
     /// The link's token is still there (confirming: no erase got in first).
     TokenThere,
-    /// No one has claimed (or sent) this mail yet, or its claim is stale.
-    MailUnclaimed,
-    /// The claim of a mail being sent is still there (an erasure removes it).
-    MailClaimed,
     /// The pledge has no outcome yet.
     Unsettled,
     /// The job is still at the step it was read at.

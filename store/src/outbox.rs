@@ -6,7 +6,7 @@
 //! 1. it claims the mail's cause with a conditional put of a `SENT#` record (a second
 //!    delivery of the same stream record finds the claim and sends nothing);
 //! 2. it sends;
-//! 3. it marks the claim sent and deletes the outbox item, in one transaction.
+//! 3. it marks the claim sent, then deletes the outbox item.
 //!
 //! A send that fails releases the claim, so the stream's retry sends again. A claim left
 //! `sending` by a function that died mid-send is taken over once it is older than
@@ -22,13 +22,13 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use domain::mail::Mail;
 use domain::time::{self as t, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, META};
-use super::{Check, Store, StoreError, Tx, TxError, build, key, n, s, to_item};
+use super::{Store, StoreError, key, n, s, to_item};
 
 /// An unsent outbox item leaves the table after a day (the stream keeps records for one).
 pub const OUTBOX_SECS: i64 = 24 * 3600;
@@ -168,7 +168,11 @@ impl Store {
 
     /// Claims the right to send the mail of `cause` (step 1 above).
     pub async fn claim_mail(&self, cause: &str, now: Timestamp) -> Result<Claim, StoreError> {
-        let put = Put::builder()
+        // One conditional put, not a transaction: a retry after a lost answer finds its
+        // own claim `sending`, which the sweep takes over once stale; nothing is lost.
+        let result = self
+            .client
+            .put_item()
             .table_name(&self.table)
             .set_item(Some(HashMap::from([
                 (keys::PK.to_owned(), s(keys::sent(cause))),
@@ -184,17 +188,17 @@ impl Store {
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":sending", s("sending"))
             .expression_attribute_values(":stale", n(now.unix_timestamp() - CLAIM_STALE_SECS))
-            .build();
-        let mut tx = Tx::new();
-        tx.check(Check::MailUnclaimed, TransactWriteItem::builder().put(build(put)).build());
-        match self.run(tx).await {
-            Ok(()) => Ok(Claim::Claimed),
-            Err(TxError::Checks(failed)) => {
-                let state =
-                    failed.old(Check::MailUnclaimed).and_then(|old| old.get("state")).and_then(|v| v.as_s().ok());
-                Ok(if state.is_some_and(|state| state == "sending") { Claim::InFlight } else { Claim::Finished })
-            }
-            Err(TxError::Store(err)) => Err(err),
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Claim::Claimed),
+            Err(err) => match err.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
+                    let state = failed.item().and_then(|old| old.get("state")).and_then(|v| v.as_s().ok());
+                    Ok(if state.is_some_and(|state| state == "sending") { Claim::InFlight } else { Claim::Finished })
+                }
+                _ => Err(super::sdk_error(err)),
+            },
         }
     }
 
@@ -237,7 +241,9 @@ impl Store {
             MailOutcome::Sent => ("sent", None),
             MailOutcome::Refused(why) => ("refused", Some(why)),
         };
-        let mut update = Update::builder()
+        let mut update = self
+            .client
+            .update_item()
             .table_name(&self.table)
             .set_key(Some(key(&keys::sent(cause), META)))
             .update_expression(match reason {
@@ -251,14 +257,15 @@ impl Store {
         if let Some(reason) = reason {
             update = update.expression_attribute_values(":reason", s(reason));
         }
-        let delete = Delete::builder().table_name(&self.table).set_key(Some(key(&keys::outbox(cause), META))).build();
-        let mut tx = Tx::new();
-        tx.check(Check::MailClaimed, TransactWriteItem::builder().update(build(update.build())).build())
-            .write(TransactWriteItem::builder().delete(build(delete)).build());
-        match self.run(tx).await {
-            Ok(()) | Err(TxError::Checks(_)) => Ok(()),
-            Err(TxError::Store(err)) => Err(err),
+        // The claim first, then the outbox item, as two writes rather than a transaction:
+        // once the claim says done nothing sends again, and an outbox item a failure
+        // leaves between the two is dropped by the next delivery or sweep.
+        match update.send().await {
+            Ok(_) => {}
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+            Err(err) => return Err(super::sdk_error(err)),
         }
+        self.drop_queued(cause).await
     }
 
     /// A send failed but may succeed later: gives the claim back so a retry sends.
