@@ -280,11 +280,7 @@ impl Store {
             .expression_attribute_values(":count", n(count))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
-            Err(err) => Err(super::sdk_error(err)),
-        }
+        super::conditional(result).map(drop)
     }
 
     /// A campaign without its tally: one `GetItem`, for the writes that need no count.

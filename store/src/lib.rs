@@ -578,6 +578,22 @@ where
     if unavailable { StoreError::Unavailable(Box::new(err)) } else { StoreError::Internal(Box::new(err)) }
 }
 
+/// The answer of a single-item write with a condition: `true` when it happened, `false`
+/// when its condition did not hold (which the callers here take as "already so").
+pub(crate) fn conditional<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException") => {
+            Ok(false)
+        }
+        Err(err) => Err(sdk_error(err)),
+    }
+}
+
 /// A stored item that does not parse back is corruption or a bug, never the client's fault.
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())

@@ -139,11 +139,7 @@ impl Store {
             .expression_attribute_values(":now", s(t::format(now)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(err) => Err(super::sdk_error(err)),
-        }
+        super::conditional(result)
     }
 
     /// Never mail `address` again (`reason`: unsubscribed, bounced, complained). The
@@ -198,10 +194,6 @@ impl Store {
             .expression_attribute_values(":suppressed", s("suppressed"))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
-            Err(err) => Err(super::sdk_error(err)),
-        }
+        super::conditional(result).map(drop)
     }
 }

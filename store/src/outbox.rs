@@ -220,11 +220,7 @@ impl Store {
             .expression_attribute_values(":expires", n(second + 120))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(err) => Err(super::sdk_error(err)),
-        }
+        super::conditional(result)
     }
 
     /// Removes an outbox item whose mail went out already.
@@ -260,17 +256,14 @@ impl Store {
         // The claim first, then the outbox item, as two writes rather than a transaction:
         // once the claim says done nothing sends again, and an outbox item a failure
         // leaves between the two is dropped by the next delivery or sweep.
-        match update.send().await {
-            Ok(_) => {}
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
-            Err(err) => return Err(super::sdk_error(err)),
-        }
+        super::conditional(update.send().await)?;
         self.drop_queued(cause).await
     }
 
     /// A send failed but may succeed later: gives the claim back so a retry sends.
     pub async fn release_mail(&self, cause: &str) -> Result<(), StoreError> {
-        self.client
+        let result = self
+            .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key(&keys::sent(cause), META)))
@@ -278,18 +271,8 @@ impl Store {
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":sending", s("sending"))
             .send()
-            .await
-            .map(drop)
-            .or_else(|err| match err.as_service_error() {
-                Some(e) if e.is_conditional_check_failed_exception() => Ok(()),
-                _ => Err(super::sdk_error(err)),
-            })
-    }
-
-    /// The state of the claim of `cause` (`sending`, `sent`, `refused`), if any.
-    pub async fn mail_state(&self, cause: &str) -> Result<Option<String>, StoreError> {
-        let output = self.get_by_key(&keys::sent(cause), META, true).await?;
-        Ok(output.item().and_then(|item| item.get("state")).and_then(|v| v.as_s().ok()).cloned())
+            .await;
+        super::conditional(result).map(drop)
     }
 }
 
