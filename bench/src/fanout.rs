@@ -6,12 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use app::campaign::{Kind, SignupDetails, address_key, signer_key};
+use app::campaign::{Kind, SignupDetails};
 use app::comment::Email;
-use app::config::sha256_hex;
 use app::post::Slug;
+use app::store::Campaign;
 use app::store::campaigns::Terms;
-use app::store::{Campaign, MailCaps, SignupRequest};
 use futures::StreamExt;
 
 pub struct Fanout {
@@ -58,24 +57,10 @@ pub async fn run(
         let slug = slug.clone();
         async move {
             let email = Email::parse(&format!("fan-{i}@fanout.example")).expect("valid");
-            let salt = &app.config.ip_hash_salt;
             let details = SignupDetails { name: format!("Fan {i}"), amount: Some(3), ..Default::default() };
-            let token_hash = sha256_hex(format!("fan-token-{i}").as_bytes());
-            let request = SignupRequest {
-                kind: Kind::Pledge,
-                slug: &slug,
-                signer: &signer_key(&email, salt, Kind::Pledge, &slug),
-                address: &address_key(&email, salt),
-                email: email.as_ref(),
-                requested: &details,
-                token_hash: &token_hash,
-                mail: None,
-                caps: MailCaps { per_address: u32::MAX, per_day: u32::MAX },
-                now,
-            };
-            app.store.request_signup(request).await.map_err(|e| e.to_string())?;
-            let token = app.store.signup_token(&token_hash, now).await.map_err(|e| e.to_string())?;
-            app.store.confirm_signup(&token, details, now).await.map_err(|e| e.to_string())
+            local_stack::seed::confirmed_signup(app, Kind::Pledge, &slug, &email, details, now)
+                .await
+                .map_err(|e| e.to_string())
         }
     };
     let results: Vec<Result<(), String>> =

@@ -131,6 +131,22 @@ impl Campaign {
     }
 }
 
+fn counter_keys(kind: Kind, slug: &Slug) -> impl Iterator<Item = HashMap<String, AttributeValue>> + '_ {
+    (0..SHARDS).map(move |shard| key(&shard_pk(kind, slug, shard), COUNTER))
+}
+
+/// The sum of shard counters. Saturating: a stored counter is never trusted to keep a
+/// sum in range.
+fn sum_counters(items: &[HashMap<String, AttributeValue>]) -> Tally {
+    items.iter().fold(Tally::default(), |tally, item| {
+        let number = |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok());
+        Tally {
+            count: tally.count.saturating_add(number("count").unwrap_or(0)),
+            amount: tally.amount.saturating_add(number("amount").unwrap_or(0)),
+        }
+    })
+}
+
 /// Confirmed signups and the sum of their amounts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -292,21 +308,17 @@ impl Store {
     /// A campaign with its tally: the campaign and every shard counter in one `BatchGetItem`.
     pub async fn campaign(&self, kind: Kind, slug: &Slug) -> Result<Option<(Campaign, Tally)>, StoreError> {
         let mut keys = vec![key(&campaign_pk(kind, slug), META)];
-        keys.extend((0..SHARDS).map(|shard| key(&shard_pk(kind, slug, shard), COUNTER)));
-        let mut campaign = None;
-        let mut tally = Tally::default();
-        for item in self.batch_get(keys, None).await? {
-            if item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == META) {
-                campaign = Some(from_item::<Campaign>(&item)?);
-            } else {
-                // Saturating: a stored counter is never trusted to keep a sum in range.
-                let number =
-                    |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u64>().ok());
-                tally.count = tally.count.saturating_add(number("count").unwrap_or(0));
-                tally.amount = tally.amount.saturating_add(number("amount").unwrap_or(0));
-            }
-        }
-        Ok(campaign.map(|c| (c, tally)))
+        keys.extend(counter_keys(kind, slug));
+        let items = self.batch_get(keys, None).await?;
+        let (meta, counters): (Vec<_>, Vec<_>) =
+            items.into_iter().partition(|item| item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk == META));
+        let campaign = meta.first().map(from_item::<Campaign>).transpose()?;
+        Ok(campaign.map(|c| (c, sum_counters(&counters))))
+    }
+
+    /// A campaign's tally alone, for a caller that has read the campaign already.
+    pub async fn tally(&self, kind: Kind, slug: &Slug) -> Result<Tally, StoreError> {
+        Ok(sum_counters(&self.batch_get(counter_keys(kind, slug).collect(), None).await?))
     }
 
     /// Records a signup request and queues its confirmation mail (see [`crate::outbox`]),

@@ -179,8 +179,7 @@ impl Store {
     /// An update with its counts, and its job (how many mails it has queued, and
     /// whether every signer has been read).
     pub async fn update_progress(&self, id: &str) -> Result<Option<(CampaignUpdate, Option<Job>)>, StoreError> {
-        let output = self.get_by_key(&keys::update(id), META, true).await?;
-        let Some(update) = output.item().map(from_item::<CampaignUpdate>).transpose()? else { return Ok(None) };
+        let Some(update) = self.update(id).await? else { return Ok(None) };
         Ok(Some((update, self.job(&format!("update#{id}")).await?)))
     }
 
@@ -281,27 +280,7 @@ impl Store {
     /// Queues mails with `BatchWriteItem`. A mail queued again under the same cause (a
     /// page worked twice) is sent once all the same: its claim says it went.
     pub async fn queue_mails(&self, items: &[OutboxItem]) -> Result<(), StoreError> {
-        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-        for chunk in items.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|item| {
-                    let put = build(PutRequest::builder().set_item(Some(to_item(item))).build());
-                    WriteRequest::builder().put_request(put).build()
-                })
-                .collect();
-            while !requests.is_empty() {
-                let output = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, requests)
-                    .send()
-                    .await
-                    .map_err(super::sdk_error)?;
-                requests = output.unprocessed_items().and_then(|u| u.get(&self.table)).cloned().unwrap_or_default();
-            }
-        }
-        Ok(())
+        self.batch_put(items.iter().map(to_item).collect()).await
     }
 
     /// Queues one message, unless one with its cause is already queued.

@@ -444,15 +444,26 @@ impl Store {
     /// requests DynamoDB leaves unprocessed; keys of missing items are no error.
     pub(crate) async fn batch_delete(&self, keys: Vec<HashMap<String, AttributeValue>>) -> Result<(), StoreError> {
         use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
-        for chunk in keys.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|k| {
-                    WriteRequest::builder()
-                        .delete_request(build(DeleteRequest::builder().set_key(Some(k.clone())).build()))
-                        .build()
-                })
-                .collect();
+        let requests = keys.into_iter().map(|k| {
+            WriteRequest::builder().delete_request(build(DeleteRequest::builder().set_key(Some(k)).build())).build()
+        });
+        self.batch_write(requests.collect()).await
+    }
+
+    /// Puts items with `BatchWriteItem` (unconditionally), as [`Store::batch_write`] does.
+    pub(crate) async fn batch_put(&self, items: Vec<HashMap<String, AttributeValue>>) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        let requests = items.into_iter().map(|item| {
+            WriteRequest::builder().put_request(build(PutRequest::builder().set_item(Some(item)).build())).build()
+        });
+        self.batch_write(requests.collect()).await
+    }
+
+    /// Sends write requests 25 a call, following the requests DynamoDB leaves
+    /// unprocessed until none is left.
+    async fn batch_write(&self, requests: Vec<aws_sdk_dynamodb::types::WriteRequest>) -> Result<(), StoreError> {
+        for chunk in requests.chunks(25) {
+            let mut requests = chunk.to_vec();
             while !requests.is_empty() {
                 let output = self
                     .client

@@ -64,6 +64,9 @@ pub struct OutboxItem {
     pub mail: Option<Mail>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<WebhookCall>,
+    /// The organiser's update this mail is a copy of, whose counts it adds to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<String>,
     pub queued_at: String,
     pub expires_at: i64,
 }
@@ -99,9 +102,15 @@ impl OutboxItem {
             cause: cause.to_owned(),
             mail,
             webhook,
+            update: None,
             queued_at,
             expires_at: now.unix_timestamp() + OUTBOX_SECS,
         }
+    }
+
+    /// The mail as a copy of update `id`: its sending is counted on the update.
+    pub fn of_update(self, id: &str) -> Self {
+        Self { update: Some(id.to_owned()), ..self }
     }
 
     /// Reads an outbox item from its attributes (a stream record's new image).

@@ -222,3 +222,27 @@ async fn the_moderator_is_told_of_each_held_comment_once_without_its_links() {
     posted(&app, "held", json!({"author": "Fine", "body": "No links"})).await;
     assert_eq!(mails_to(&app, "blogger@blog.example").await.len(), 1, "approved comments are not announced");
 }
+
+#[tokio::test]
+async fn a_stranger_asking_replies_for_someone_elses_address_gets_them_one_mail_at_most() {
+    let app = app().await;
+    open_post(&app, "abuse").await;
+    let mut answers = Vec::new();
+    for i in 0..3 {
+        let body = json!({"author": format!("Stranger {i}"), "body": format!("Asking {i}"),
+            "email": "victim@example.org", "notify_replies": true});
+        let answer = comment(&app, "abuse", body).await;
+        answers
+            .push((answer.status, answer.body["comment"].as_object().map(|c| c.keys().cloned().collect::<Vec<_>>())));
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "every answer alike: {answers:?}");
+    let mails = mails_to(&app, "victim@example.org").await;
+    assert_eq!(mails.len(), 1, "one opt-in mail however often it is asked");
+    // The mail says only what Rally wrote: no commenter's name or text reaches it.
+    for written in ["Stranger", "Asking"] {
+        assert!(!mails[0].text.contains(written) && !mails[0].subject.contains(written), "{}", mails[0].text);
+    }
+    // And no comment answer shows the address.
+    let thread = app.get("/posts/abuse/comments").await;
+    assert!(!thread.body.to_string().contains("victim@example.org"));
+}

@@ -65,8 +65,7 @@ impl Events {
         let slug = Slug::parse(&reply.post).map_err(RecordError::Unreadable)?;
         let title = store.get_post_summary(&slug).await?.map(|p| p.title).unwrap_or_else(|| reply.post.clone());
         let read = format!("{}#comment-{}", self.app.config.thread_url(&reply.post), reply.id);
-        let unsubscribe =
-            format!("{}/unsubscribe/{}", self.base_url(), store.mailbox_token(address, LinkPurpose::Unsubscribe));
+        let (unsubscribe, headers) = self.unsubscribe(address);
         let text = format!(
             "Hello,\n\n{author} replied to your comment on \"{title}\":\n\n{quote}\n\nRead it and answer: {read}\n\n\
              You get this because you asked to be mailed replies to your comments. To stop all mail from this blog: \
@@ -74,9 +73,6 @@ impl Events {
             author = reply.author,
             quote = quoted(&reply.body),
         );
-        let mut headers = BTreeMap::new();
-        headers.insert("List-Unsubscribe".to_owned(), format!("<{unsubscribe}>"));
-        headers.insert("List-Unsubscribe-Post".to_owned(), "List-Unsubscribe=One-Click".to_owned());
         let mail = Mail {
             to: email,
             subject: format!("New reply to your comment on \"{title}\""),
@@ -111,12 +107,6 @@ impl Events {
             sent_at: t::format(self.app.clock.now()),
         };
         self.send_once(&keys::held_cause(&held.id), mail).await.map(drop)
-    }
-
-    /// The API's own address for links: `PUBLIC_URL` (the template gives the events
-    /// function the API's address when no other is configured).
-    fn base_url(&self) -> &str {
-        self.app.config.public_url.as_deref().unwrap_or_default()
     }
 }
 

@@ -50,6 +50,17 @@ pub enum RecordError {
 
 impl std::error::Error for RecordError {}
 
+/// What became of a message given to `send_once` or `post_once`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sent {
+    /// It went out now.
+    Delivered,
+    /// It never will (a suppressed address, the mailer's refusal), and is recorded so.
+    Refused,
+    /// Its cause was claimed before: sent or refused already, or being sent.
+    Already(Claim),
+}
+
 /// What a sweep of the outbox found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Swept {
@@ -197,13 +208,16 @@ impl Events {
         let Some(current) = store.outbox_item(&queued.cause).await? else {
             return Ok(());
         };
-        let claim = match (current.mail, current.webhook) {
+        let sent = match (current.mail, current.webhook) {
             (Some(mail), _) => self.send_once(&current.cause, mail).await?,
             (None, Some(call)) => self.post_once(&current.cause, call).await?,
             (None, None) => return Err(RecordError::Unreadable("an outbox item with nothing to send".into())),
         };
-        if claim == Claim::Finished {
-            store.drop_queued(&current.cause).await?;
+        match (sent, &current.update) {
+            (Sent::Delivered, Some(update)) => store.count_update_mail(update, true).await?,
+            (Sent::Refused, Some(update)) => store.count_update_mail(update, false).await?,
+            (Sent::Already(Claim::Finished), _) => store.drop_queued(&current.cause).await?,
+            _ => {}
         }
         Ok(())
     }
@@ -212,11 +226,11 @@ impl Events {
     /// address that stopped all mail or bounced. A send that may succeed later gives
     /// the claim back and fails, so the stream (or the sweep) tries again; one the
     /// mailer will never take is recorded and not retried.
-    pub(crate) async fn send_once(&self, cause: &str, mail: Mail) -> Result<Claim, RecordError> {
+    pub(crate) async fn send_once(&self, cause: &str, mail: Mail) -> Result<Sent, RecordError> {
         let store = &self.app.store;
         let claim = store.claim_mail(cause, self.app.clock.now()).await?;
         if claim != Claim::Claimed {
-            return Ok(claim);
+            return Ok(Sent::Already(claim));
         }
         let refused = match Email::parse(&mail.to) {
             Err(_) => Some("not an address".to_owned()),
@@ -246,10 +260,25 @@ impl Events {
             }
         };
         store.mail_done(cause, outcome, self.app.clock.now()).await?;
-        if let Some(update) = cause.strip_prefix("update#").and_then(|rest| rest.split('#').next()) {
-            store.count_update_mail(update, refused.is_none()).await?;
-        }
-        Ok(claim)
+        Ok(if refused.is_none() { Sent::Delivered } else { Sent::Refused })
+    }
+
+    /// The API's own address for links: `PUBLIC_URL` (the template gives the events
+    /// function the API's address when no other is configured).
+    pub(crate) fn base_url(&self) -> &str {
+        self.app.config.public_url.as_deref().unwrap_or_default()
+    }
+
+    /// The link that stops all mail to `address` (an address key), and the headers
+    /// that offer it in one click (RFC 8058), for every mail it did not ask for itself.
+    pub(crate) fn unsubscribe(&self, address: &str) -> (String, std::collections::BTreeMap<String, String>) {
+        let token = self.app.store.mailbox_token(address, app::store::mailbox::LinkPurpose::Unsubscribe);
+        let link = format!("{}/unsubscribe/{token}", self.base_url());
+        let headers = std::collections::BTreeMap::from([
+            ("List-Unsubscribe".to_owned(), format!("<{link}>")),
+            ("List-Unsubscribe-Post".to_owned(), "List-Unsubscribe=One-Click".to_owned()),
+        ]);
+        (link, headers)
     }
 
     /// Waits for one of the deployment's sends (`MAIL_RATE` a second, shared by every

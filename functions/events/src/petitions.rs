@@ -22,7 +22,7 @@ impl Events {
         let organiser =
             organiser_email.clone().or_else(|| self.app.config.organiser_email.as_ref().map(|e| e.as_ref().to_owned()));
         let Some(organiser) = organiser else { return Ok(()) };
-        let Some((_, tally)) = store.campaign(Kind::Petition, &slug).await? else { return Ok(()) };
+        let tally = store.tally(Kind::Petition, &slug).await?;
         // Every milestone reached and not yet announced; each is mailed once, whoever
         // gets here first, and then marked so that later signatures skip it.
         let mut reached: Vec<u64> =

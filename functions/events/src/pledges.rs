@@ -49,7 +49,7 @@ impl Events {
         let mut settled = 0;
         for campaign in store.pledges_past_deadline(now).await? {
             let slug = app::post::Slug::parse(&campaign.slug).map_err(RecordError::Unreadable)?;
-            let Some((_, tally)) = store.campaign(Kind::Pledge, &slug).await? else { continue };
+            let tally = store.tally(Kind::Pledge, &slug).await?;
             let Terms::Pledge { threshold, .. } = campaign.terms else { continue };
             let outcome = if tally.count >= threshold { Outcome::Succeeded } else { Outcome::Failed };
             if store.settle_pledge(&slug, outcome, now).await? {
@@ -89,7 +89,7 @@ impl Events {
             (Some(update), _) => signups
                 .iter()
                 .filter(|signup| signup.details.updates)
-                .map(|signup| self.update_mail(&campaign, update, signup, now))
+                .filter_map(|signup| self.update_mail(&campaign, update, signup, now))
                 .collect(),
             (None, Some(outcome)) => {
                 signups.iter().filter_map(|signup| outcome_mail(&campaign, outcome, signup, tally.count, now)).collect()
@@ -106,24 +106,22 @@ impl Events {
 
     /// One signer's copy of an organiser's update: the organiser's words, then why it
     /// came and how to stop it (`List-Unsubscribe` too).
-    fn update_mail(&self, campaign: &Campaign, update: &CampaignUpdate, signup: &Signup, now: Timestamp) -> OutboxItem {
-        let salt = &self.app.config.ip_hash_salt;
-        let address =
-            app::comment::Email::parse(&signup.email).map(|e| app::campaign::address_key(&e, salt)).unwrap_or_default();
-        let unsubscribe = format!(
-            "{}/unsubscribe/{}",
-            self.app.config.public_url.as_deref().unwrap_or_default(),
-            self.app.store.mailbox_token(&address, app::store::mailbox::LinkPurpose::Unsubscribe)
-        );
+    fn update_mail(
+        &self,
+        campaign: &Campaign,
+        update: &CampaignUpdate,
+        signup: &Signup,
+        now: Timestamp,
+    ) -> Option<OutboxItem> {
+        let email = app::comment::Email::parse(&signup.email).ok()?;
+        let (unsubscribe, headers) =
+            self.unsubscribe(&app::campaign::address_key(&email, &self.app.config.ip_hash_salt));
         let text = format!(
             "{body}\n\n--\nYou get this because you asked for the organiser's updates when you confirmed your signup to \
              \"{title}\". To stop all mail from this blog: {unsubscribe}\n",
             body = update.body,
             title = campaign.title,
         );
-        let mut headers = std::collections::BTreeMap::new();
-        headers.insert("List-Unsubscribe".to_owned(), format!("<{unsubscribe}>"));
-        headers.insert("List-Unsubscribe-Post".to_owned(), "List-Unsubscribe=One-Click".to_owned());
         let mail = Mail {
             to: signup.email.clone(),
             subject: update.subject.clone(),
@@ -132,7 +130,7 @@ impl Events {
             headers,
             sent_at: t::format(now),
         };
-        OutboxItem::new(&keys::update_cause(&update.id, signup.signer()), mail, now)
+        Some(OutboxItem::new(&keys::update_cause(&update.id, signup.signer()), mail, now).of_update(&update.id))
     }
 }
 

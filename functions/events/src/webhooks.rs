@@ -22,7 +22,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
-use crate::{Events, RecordError};
+use crate::{Events, RecordError, Sent};
 
 /// How long one call may take before it counts as failed.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -69,21 +69,21 @@ impl Events {
 
     /// POSTs a queued call once for `cause` (see `send_once` for the claim). A receiver
     /// that fails or answers other than 2xx is tried again later.
-    pub(crate) async fn post_once(&self, cause: &str, call: WebhookCall) -> Result<Claim, RecordError> {
+    pub(crate) async fn post_once(&self, cause: &str, call: WebhookCall) -> Result<Sent, RecordError> {
         let store = &self.app.store;
         let Some(webhook) = self.app.config.webhook.clone() else {
             // The webhook was turned off since: nothing will ever send it.
             store.mail_done(cause, MailOutcome::Refused("no webhook configured"), self.app.clock.now()).await?;
-            return Ok(Claim::Finished);
+            return Ok(Sent::Refused);
         };
         let claim = store.claim_mail(cause, self.app.clock.now()).await?;
         if claim != Claim::Claimed {
-            return Ok(claim);
+            return Ok(Sent::Already(claim));
         }
         match self.post(&webhook, &call).await {
             Ok(()) => {
                 store.mail_done(cause, MailOutcome::Sent, self.app.clock.now()).await?;
-                Ok(claim)
+                Ok(Sent::Delivered)
             }
             Err(why) => {
                 store.release_mail(cause).await?;

@@ -188,11 +188,10 @@ const SIGNERS: &[(&str, &str, Option<&str>, bool)] = &[
 /// The petition to the ministry and the "$3 if 1,000 others will" pledge, with a few
 /// confirmed signers; skipped when they exist.
 pub async fn seed_campaigns(app: &App) -> Result<(), StoreError> {
-    use app::campaign::{Kind, SignupDetails, address_key, signer_key};
+    use app::campaign::{Kind, SignupDetails};
     use app::comment::Email;
-    use app::config::sha256_hex;
+    use app::store::Campaign;
     use app::store::campaigns::Terms;
-    use app::store::{Campaign, MailCaps, SignupRequest};
     let now = time::now();
     let petition_slug = Slug::parse(PETITION).expect("valid");
     let recent = Slug::parse(RECENT).expect("valid");
@@ -281,25 +280,39 @@ one family's way out."
                 // The public signers also take the organiser's updates.
                 updates: *public,
             };
-            let salt = &app.config.ip_hash_salt;
-            let token_hash = sha256_hex(app::auth::random_token().as_bytes());
-            // As a reader would: a request, then the confirmation with what it asked for.
-            let request = SignupRequest {
-                kind,
-                slug,
-                signer: &signer_key(&email, salt, kind, slug),
-                address: &address_key(&email, salt),
-                email: email.as_ref(),
-                requested: &details,
-                token_hash: &token_hash,
-                mail: None,
-                caps: MailCaps { per_address: u32::MAX, per_day: u32::MAX },
-                now,
-            };
-            app.store.request_signup(request).await?;
-            let token = app.store.signup_token(&token_hash, now).await?;
-            app.store.confirm_signup(&token, details, now).await?;
+            confirmed_signup(app, kind, slug, &email, details, now).await?;
         }
     }
     Ok(())
+}
+
+/// A signup made as a reader makes one, a request and then the confirmation with what
+/// it asked for, without its mail: for demo data and benchmarks.
+pub async fn confirmed_signup(
+    app: &App,
+    kind: app::campaign::Kind,
+    slug: &Slug,
+    email: &app::comment::Email,
+    details: app::campaign::SignupDetails,
+    now: app::time::Timestamp,
+) -> Result<(), StoreError> {
+    use app::campaign::{address_key, signer_key};
+    use app::store::{MailCaps, SignupRequest};
+    let salt = &app.config.ip_hash_salt;
+    let token_hash = app::config::sha256_hex(app::auth::random_token().as_bytes());
+    let request = SignupRequest {
+        kind,
+        slug,
+        signer: &signer_key(email, salt, kind, slug),
+        address: &address_key(email, salt),
+        email: email.as_ref(),
+        requested: &details,
+        token_hash: &token_hash,
+        mail: None,
+        caps: MailCaps { per_address: u32::MAX, per_day: u32::MAX },
+        now,
+    };
+    app.store.request_signup(request).await?;
+    let token = app.store.signup_token(&token_hash, now).await?;
+    app.store.confirm_signup(&token, details, now).await
 }
