@@ -13,6 +13,36 @@ fn dynamodb() -> &'static DynamoDbLocal {
     LOCAL.get_or_init(|| DynamoDbLocal::start().expect("DynamoDB Local starts (run `make test`, which installs it)"))
 }
 
+/// Every log line the functions write in this test binary from the first call on, as the
+/// JSON lines CloudWatch would receive, at `debug` (more than production's `info`).
+pub fn captured_logs() -> String {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_current_span(false)
+            .with_writer(|| LogBuffer)
+            .init();
+    });
+    String::from_utf8_lossy(&LOGS.lock().expect("logs lock")).into_owned()
+}
+
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct LogBuffer;
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().expect("logs lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 pub fn template() -> Template {
     Template::load(&template::default_path()).expect("the template parses")
 }

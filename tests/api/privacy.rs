@@ -72,6 +72,7 @@ impl Walk {
 
 #[tokio::test]
 async fn no_public_answer_reveals_an_email_or_an_address() {
+    crate::helpers::captured_logs();
     let app = TestApp::spawn_with_options(
         |config| config.writes_per_minute = 1_000,
         local_stack::Options { trust_forwarded_for: true, ..Default::default() },
@@ -192,6 +193,26 @@ async fn no_public_answer_reveals_an_email_or_an_address() {
     assert!(csv.text().await.unwrap().to_lowercase().contains(&SIGNER.to_lowercase()));
 
     retention_is_bounded(&walk.app).await;
+    logs_name_nobody(&walk.app).await;
+}
+
+/// What the functions logged while the walk ran, the events function's sends included,
+/// carries no address, no client IP and no signer's name: logs are kept for weeks and
+/// read by more people than the table.
+async fn logs_name_nobody(app: &TestApp) {
+    app.stack.settle().await;
+    assert!(app.stack.mails().await.len() >= 2, "the walk's mails were sent, and their sending logged");
+    let logs = crate::helpers::captured_logs();
+    assert!(logs.contains("\"message\":\"mail sent\""), "the events function's log was captured");
+    assert!(logs.contains("transact_write_items"), "the SDK's debug lines were captured");
+    let lower = logs.to_lowercase();
+    let mut secrets = secrets();
+    // The signers' names (the commenter's is public on the thread).
+    secrets.extend(["seo-yeon".to_owned(), "korea".to_owned(), "free them".to_owned()]);
+    for secret in secrets {
+        let line = lower.lines().find(|line| line.contains(&secret));
+        assert!(line.is_none(), "a log line carries {secret:?}: {}", line.unwrap_or_default());
+    }
 }
 
 /// Whatever is kept about a client or an unconfirmed signup carries a TTL no further

@@ -253,7 +253,10 @@ impl Events {
             },
         };
         let outcome = match &refused {
-            None => MailOutcome::Sent,
+            None => {
+                tracing::info!(cause, "mail sent");
+                MailOutcome::Sent
+            }
             Some(why) => {
                 tracing::warn!(cause, reason = %why, "a mail was not sent and is not retried");
                 MailOutcome::Refused(why)
