@@ -6,18 +6,21 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV := .tools/venv
+CHECKOV_VENV := .tools/checkov
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SAM := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam
 CFN_LINT := AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/cfn-lint
 EVENTS := infra/local/events
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: help dev test bench soak deps check-events release clean-tools
+.PHONY: help dev test bench soak deps check-events release deploy deploy-check clean-tools
 
 help:
 	@echo "make dev      the local stack with demo data on http://127.0.0.1:$${PORT:-3000} (PORT, ADMIN_TOKEN to change)"
 	@echo "make test     everything that proves it works"
 	@echo "make release  release build of every function for x86_64, zipped (arm64: sam build)"
+	@echo "make deploy   build for arm64 and deploy to your AWS account with SAM (see README: Deploying)"
+	@echo "make deploy-check  sam validate --lint, cfn-lint and checkov on the template (part of make test)"
 	@echo "make bench    sizes, cold starts, load, the viral day, a pledge's fan-out; writes bench/results.md (about 75 min, 60 once built)"
 	@echo "make soak     the 60 s load test (200 clients), then 60 s fuzz runs of request parsing and of stored items"
 
@@ -31,9 +34,38 @@ test: deps
 	cargo build --package local-stack
 	LOCAL_STACK_BIN="$(TARGET_DIR)/debug/local-stack" node --test tests/browser/widget.test.mjs
 	tests/schemathesis/run "$(TARGET_DIR)/debug/local-stack" $(VENV)/bin/st
+	$(MAKE) --no-print-directory deploy-check
+	$(MAKE) --no-print-directory check-events
+
+# The template as a careful operator would check it; checkov's accepted failures are
+# listed, each with its reason, in infra/checkov-exceptions.yaml.
+deploy-check: deps $(CHECKOV_VENV)/.stamp
 	$(SAM) validate --lint --template-file infra/template.yaml
 	$(CFN_LINT) infra/template.yaml
-	$(MAKE) --no-print-directory check-events
+	$(CHECKOV_VENV)/bin/python infra/checks/checkov.py $(CHECKOV_VENV)/bin/checkov infra/template.yaml infra/checkov-exceptions.yaml
+
+# Build every function for arm64 (cargo-lambda, with Zig as the cross-linker) and deploy:
+# guided the first time (answers kept in samconfig.toml), then with those answers.
+# The admin token is made once, into .deploy/ (git-ignored): back it up.
+STACK ?= rally
+deploy: deps .tools/deploy.stamp
+	@mkdir -p .deploy && chmod 700 .deploy
+	@test -s .deploy/admin-token || { umask 077; openssl rand -hex 32 > .deploy/admin-token; \
+	  echo "made .deploy/admin-token: keep a copy somewhere safe (a password manager); it is the only one"; }
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --beta-features --template-file infra/template.yaml
+	@hash=$$(tr -d '\n' < .deploy/admin-token | sha256sum | cut -d' ' -f1); \
+	if [ -f samconfig.toml ] && [ -z "$(GUIDED)" ]; then \
+	  SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam deploy; \
+	else \
+	  SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam deploy --guided --stack-name $(STACK) --capabilities CAPABILITY_IAM \
+	    --parameter-overrides AdminTokenSha256=$$hash; \
+	fi
+
+# Cross-compiling to arm64: Rust's aarch64 target and Zig (from PyPI) as the linker.
+.tools/deploy.stamp: $(VENV)/.stamp
+	rustup target add aarch64-unknown-linux-gnu
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check ziglang==0.13.0
+	@touch $@
 
 # The sample events are what `sam local generate-event` makes; prove they still are.
 check-events: deps
@@ -95,6 +127,11 @@ $(VENV)/.stamp: infra/requirements-dev.txt
 	@python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-dev.txt
+	@touch $@
+
+$(CHECKOV_VENV)/.stamp: infra/requirements-checkov.txt $(VENV)/.stamp
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
 	@touch $@
 
 clean-tools:

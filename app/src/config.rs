@@ -141,7 +141,13 @@ impl Config {
             admin_token_sha256,
             moderation: Moderation { max_links, hold_first_time },
             writes_per_minute: number("WRITES_PER_MINUTE")?.unwrap_or(DEFAULT_WRITES_PER_MINUTE),
-            ip_hash_salt: non_empty("IP_HASH_SALT").ok_or(ConfigError::Missing("IP_HASH_SALT"))?,
+            // A run against a local DynamoDB (`sam local`) without a secret uses a local one,
+            // as the local stack does; a deployed function always has one.
+            ip_hash_salt: match (non_empty("IP_HASH_SALT"), non_empty("DYNAMODB_ENDPOINT")) {
+                (Some(secret), _) => secret,
+                (None, Some(_)) => format!("local-{table_name}"),
+                (None, None) => return Err(ConfigError::Missing("IP_HASH_SALT")),
+            },
             store_attempt_deadline: std::time::Duration::from_secs(2),
             store_call_deadline: std::time::Duration::from_secs(5),
             count_cache: std::time::Duration::from_secs(
@@ -356,6 +362,8 @@ mod tests {
         assert_eq!(set.moderation, Moderation { max_links: None, hold_first_time: true });
         assert_eq!(set.writes_per_minute, 3);
         assert!(Config::from_lookup(env(&[("TABLE_NAME", "t")])).is_err(), "the salt is required");
+        let local = Config::from_lookup(env(&[("TABLE_NAME", "t"), ("DYNAMODB_ENDPOINT", "http://dynamodb:8000")]));
+        assert_eq!(local.unwrap().ip_hash_salt, "local-t", "only against a local DynamoDB is there a local secret");
         let bad =
             Config::from_lookup(env(&[("TABLE_NAME", "t"), ("IP_HASH_SALT", "s"), ("WRITES_PER_MINUTE", "lots")]));
         assert!(matches!(bad, Err(ConfigError::Invalid { name: "WRITES_PER_MINUTE", .. })));

@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod mail;
 pub mod pages;
+pub mod secrets;
 pub mod signups;
 pub mod updates;
 
@@ -34,10 +35,25 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the app from the environment, the way every function's `main` does.
+    /// Builds the app from the environment, the way every function's `main` does, with
+    /// the secrets the environment names read from Secrets Manager first ([`secrets`]).
     /// Requests send no mail: they queue it, and the events function sends it.
     pub async fn from_env() -> Result<Self, config::ConfigError> {
-        Ok(Self::new(Config::from_env()?).await)
+        let env = |name: &str| std::env::var(name).ok();
+        let secrets = secrets::read(env).await?;
+        let config = Config::from_lookup(|name| secrets.get(name).cloned().or_else(|| env(name)))?;
+        Ok(Self::new(config).await)
+    }
+
+    /// The app of a function that hashes nothing and signs no cursor (the posts
+    /// function), so is given no secret: its unused one is random, never a known value.
+    pub async fn from_env_without_secret() -> Result<Self, config::ConfigError> {
+        let unused = auth::random_token();
+        let config = Config::from_lookup(|name| match name {
+            "IP_HASH_SALT" => Some(unused.clone()),
+            _ => std::env::var(name).ok(),
+        })?;
+        Ok(Self::new(config).await)
     }
 
     /// The app over the store `config` names, on the system clock.

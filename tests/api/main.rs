@@ -14,5 +14,6 @@ mod openapi;
 mod posts;
 mod posts_bad_input;
 mod privacy;
+mod secrets;
 mod security;
 mod strangers;

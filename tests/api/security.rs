@@ -124,11 +124,14 @@ fn the_template_holds_no_secret() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml");
     let text = std::fs::read_to_string(path).unwrap();
     let template: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
-    for secret in ["AdminTokenSha256", "IpHashSalt"] {
-        let parameter = &template["Parameters"][secret];
-        assert_eq!(parameter["NoEcho"].as_bool(), Some(true), "{secret} must be NoEcho");
-        assert!(parameter.get("Default").is_none(), "{secret} must have no default");
-    }
+    let parameter = &template["Parameters"]["AdminTokenSha256"];
+    assert_eq!(parameter["NoEcho"].as_bool(), Some(true), "AdminTokenSha256 must be NoEcho");
+    assert!(parameter.get("Default").is_none(), "AdminTokenSha256 must have no default");
+    // The hashing secret is generated in Secrets Manager and kept with the table.
+    let secret = &template["Resources"]["HashSecret"];
+    assert_eq!(secret["Type"].as_str(), Some("AWS::SecretsManager::Secret"));
+    assert_eq!(secret["DeletionPolicy"].as_str(), Some("Retain"));
+    assert_eq!(secret["Properties"]["GenerateSecretString"]["GenerateStringKey"].as_str(), Some("hash_secret"));
     // No hash, key or token written into it.
     let hex_run = text
         .split(|c: char| !c.is_ascii_hexdigit())

@@ -4,6 +4,7 @@
 
 pub mod dynamodb;
 pub mod router;
+pub mod secrets;
 pub mod seed;
 pub mod streams;
 pub mod template;
