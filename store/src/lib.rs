@@ -118,6 +118,13 @@ impl Store {
         Self { resolve_budget, ..self }
     }
 
+    /// The same store through a client that also runs `interceptor` on every call (the
+    /// local stack holds each function to its template policy this way).
+    pub fn with_interceptor(&self, interceptor: impl aws_sdk_dynamodb::config::Intercept + 'static) -> Self {
+        let config = self.client.config().to_builder().interceptor(interceptor).build();
+        Self { client: Client::from_conf(config), ..self.clone() }
+    }
+
     /// The client configuration [`Store::connect`] uses, for callers that add to it (the
     /// benchmark adds an interceptor that reads consumed capacity).
     pub fn client_config(config: &StoreConfig) -> aws_sdk_dynamodb::config::Builder {

@@ -142,3 +142,28 @@ fn the_template_holds_no_secret() {
         assert!(!text.contains(word), "{word} in the template");
     }
 }
+
+/// The template's DynamoDB policies, as the local stack enforces them on every call of
+/// every test: each function reaches only the partitions it owns.
+#[test]
+fn each_function_reaches_only_the_partitions_it_owns() {
+    use local_stack::policy::On;
+    let template = crate::helpers::template();
+    let policy = |binary: &str| template.policies.get(binary).unwrap_or_else(|| panic!("{binary} has a policy"));
+    for (binary, policy) in &template.policies {
+        assert!(policy.scoped_by_leading_keys(), "{binary}'s table access names its partitions");
+    }
+    let keys = |k: &[&str]| k.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+    let signup = keys(&["PETITION#free-them#S3"]);
+    assert!(policy("comments").allows("GetItem", On::Table, &keys(&["POST#a-post"])).is_ok());
+    for action in ["GetItem", "Query", "BatchGetItem"] {
+        let denied = policy("comments").allows(action, On::Table, &signup);
+        assert!(denied.is_err(), "the comments function may not {action} a signup");
+    }
+    assert!(policy("posts").allows("GetItem", On::Table, &keys(&["TOKEN#abc"])).is_err());
+    assert!(policy("posts").allows("GetItem", On::Table, &keys(&["MAILBOX#abc"])).is_err());
+    assert!(policy("pledges").allows("GetItem", On::Table, &signup).is_err(), "pledges never read a petition");
+    assert!(policy("petitions").allows("GetItem", On::Table, &signup).is_ok());
+    assert!(policy("widget").allows("GetItem", On::Table, &keys(&["POST#a-post"])).is_err(), "the widget holds no data");
+    assert!(policy("events").allows("Scan", On::Table, &[]).is_err(), "no function scans the table");
+}

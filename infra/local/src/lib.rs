@@ -3,6 +3,7 @@
 //! port through a router that speaks API Gateway's HTTP API event format.
 
 pub mod dynamodb;
+pub mod policy;
 pub mod router;
 pub mod secrets;
 pub mod seed;
@@ -117,15 +118,26 @@ pub async fn start_with(
     let app = App { config: Arc::new(config), store, clock: Default::default() };
     let ses = LocalSes { outbox: outbox.clone(), feedback: Arc::default(), topic: feedback_topic(template)? };
     let feedback = ses.feedback.clone();
-    let events = events::Events::new(app.clone(), Arc::new(ses));
+    let events = events::Events::new(function_app(&app, template, "events"), Arc::new(ses));
     let _ = feedback.set(events.clone());
     let delivery = start_events(&events, &app, template, !options.manual_schedules).await?;
     let dev = DevState { outbox: outbox.clone(), delivery: delivery.clone() };
     let dev_routes: router::DevRoutes = Arc::new(move |method: &Method, path: &str| dev_route(&dev, method, path));
     let mut router = Router::new(template, app.clone(), Some(dev_routes))?;
+    router.function_apps =
+        template.policies.keys().map(|binary| (binary.clone(), function_app(&app, template, binary))).collect();
     router.trust_forwarded_for = options.trust_forwarded_for;
     tokio::spawn(router::serve(listener, Arc::new(router)));
     Ok(Stack { app, outbox, delivery, events, addr, base_url: format!("http://{addr}") })
+}
+
+/// `binary`'s app: the stack's, with a store held to the function's template policy.
+/// (Tests and the dev routes use the stack's own app, which may do anything.)
+fn function_app(app: &App, template: &Template, binary: &str) -> App {
+    match template.policies.get(binary) {
+        Some(policy) => App { store: app.store.with_interceptor(policy::Enforce(policy.clone())), ..app.clone() },
+        None => app.clone(),
+    }
 }
 
 /// The events function, fed the table's stream as the template's `DynamoDB` event says,

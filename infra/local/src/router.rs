@@ -48,6 +48,8 @@ pub struct Router {
     dev_routes: Option<DevRoutes>,
     /// See [`crate::Options::trust_forwarded_for`].
     pub trust_forwarded_for: bool,
+    /// Each function's own app (by binary), held to its template policy; `app` otherwise.
+    pub function_apps: HashMap<String, App>,
 }
 
 impl Router {
@@ -66,7 +68,14 @@ impl Router {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self { routes, cors: template.cors.clone(), app, dev_routes, trust_forwarded_for: false })
+        Ok(Self {
+            routes,
+            cors: template.cors.clone(),
+            app,
+            dev_routes,
+            trust_forwarded_for: false,
+            function_apps: HashMap::new(),
+        })
     }
 
     pub fn app(&self) -> &App {
@@ -116,7 +125,10 @@ impl Router {
         };
         let event = v2_event(&route.key(), &parts, &body, &params, SocketAddr::new(client, peer.port()));
         match serde_json::from_value::<LambdaRequest>(event) {
-            Ok(event) => handler(self.app.clone(), Request::from(event)).await,
+            Ok(event) => {
+                let app = self.function_apps.get(&route.binary).unwrap_or(&self.app).clone();
+                handler(app, Request::from(event)).await
+            }
             Err(err) => {
                 tracing::error!(%err, "could not build the API Gateway event");
                 plain(StatusCode::INTERNAL_SERVER_ERROR, r#"{"message":"Internal Server Error"}"#)

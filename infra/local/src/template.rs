@@ -14,6 +14,8 @@ pub struct Template {
     pub cors: Cors,
     pub stream: Option<StreamEvent>,
     pub schedules: Vec<ScheduleEvent>,
+    /// Each function's DynamoDB permissions, by binary.
+    pub policies: std::collections::HashMap<String, crate::policy::Policy>,
     /// Functions subscribed to an SNS topic, by the topic's logical id.
     pub sns: Vec<SnsEvent>,
 }
@@ -121,6 +123,7 @@ impl Template {
         let mut stream = None;
         let mut schedules = Vec::new();
         let mut sns = Vec::new();
+        let mut policies = std::collections::HashMap::new();
         for (name, resource) in resources {
             let name = name.as_str().unwrap_or_default();
             let properties = resource.get("Properties").cloned().unwrap_or(Value::Null);
@@ -145,6 +148,7 @@ impl Template {
                         .and_then(|b| b.get("Binary"))
                         .and_then(Value::as_str)
                         .ok_or_else(|| format!("template: {name} has no Metadata.BuildProperties.Binary"))?;
+                    policies.insert(binary.to_owned(), crate::policy::Policy::from_function(name, &properties)?);
                     let events = properties.get("Events").and_then(Value::as_mapping).into_iter().flatten();
                     for (event_name, event) in events {
                         if event.get("Type").and_then(Value::as_str) == Some("SNS") {
@@ -195,7 +199,7 @@ impl Template {
                 _ => {}
             }
         }
-        Ok(Self { table: table.ok_or("template: no DynamoDB table")?, routes, cors, stream, schedules, sns })
+        Ok(Self { table: table.ok_or("template: no DynamoDB table")?, routes, cors, stream, schedules, sns, policies })
     }
 }
 
