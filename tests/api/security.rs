@@ -164,6 +164,9 @@ fn each_function_reaches_only_the_partitions_it_owns() {
     assert!(policy("posts").allows("GetItem", On::Table, &keys(&["MAILBOX#abc"])).is_err());
     assert!(policy("pledges").allows("GetItem", On::Table, &signup).is_err(), "pledges never read a petition");
     assert!(policy("petitions").allows("GetItem", On::Table, &signup).is_ok());
-    assert!(policy("widget").allows("GetItem", On::Table, &keys(&["POST#a-post"])).is_err(), "the widget holds no data");
+    assert!(
+        policy("widget").allows("GetItem", On::Table, &keys(&["POST#a-post"])).is_err(),
+        "the widget holds no data"
+    );
     assert!(policy("events").allows("Scan", On::Table, &[]).is_err(), "no function scans the table");
 }

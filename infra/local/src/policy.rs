@@ -4,6 +4,8 @@
 //! partition keys its `dynamodb:LeadingKeys` patterns match. A call the template would
 //! not allow fails here as `AccessDeniedException` does there, so every test proves the
 //! policies are enough, and no more than the code needs is a matter of reading them.
+//! `RALLY_POLICY_LOG=<file>` appends each call's function, action, place and key prefix
+//! to the file, which is how the template's prefixes were found.
 
 use std::fmt;
 
@@ -58,7 +60,9 @@ impl Policy {
                 .map(|r| match resource_text(r).as_deref() {
                     Some(text) if text.contains("/index/") => Ok(On::Index),
                     Some("Table.Arn") => Ok(On::Table),
-                    other => Err(format!("template: {function} grants DynamoDB on {other:?}, not the table or its index")),
+                    other => {
+                        Err(format!("template: {function} grants DynamoDB on {other:?}, not the table or its index"))
+                    }
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let leading_keys = statement
@@ -154,9 +158,10 @@ pub fn requested(target: &str, body: &Value) -> Vec<(String, On, Vec<String>)> {
         "GetItem" | "UpdateItem" | "DeleteItem" => on_table(operation, pk(&body["Key"]).into_iter().collect()),
         "PutItem" => on_table(operation, pk(&body["Item"]).into_iter().collect()),
         "Query" if body.get("IndexName").is_some() => vec![("Query".into(), On::Index, Vec::new())],
-        "Query" => {
-            on_table("Query", body["ExpressionAttributeValues"][":pk"]["S"].as_str().map(str::to_owned).into_iter().collect())
-        }
+        "Query" => on_table(
+            "Query",
+            body["ExpressionAttributeValues"][":pk"]["S"].as_str().map(str::to_owned).into_iter().collect(),
+        ),
         "BatchGetItem" => {
             let keys = values(&body["RequestItems"]).flat_map(|t| array(&t["Keys"])).filter_map(pk).collect();
             on_table(operation, keys)
