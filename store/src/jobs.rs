@@ -239,7 +239,7 @@ impl Store {
             .send()
             .await
             .map_err(super::sdk_error)?;
-        output.items().iter().map(from_item).collect()
+        self.behind_index(output.items()).await?.iter().map(from_item).collect()
     }
 
     /// The job named `name` as it is now.

@@ -38,9 +38,10 @@
 //! Signer keys are salted hashes of the normalised address and the campaign, so a key
 //! seen in one campaign's list cursor says nothing of another; address keys are salted
 //! hashes of the address alone, for the per-address mail cap.
-//! A post's body lives beside it rather than on it, so lists of posts (`GSI1`, projected
-//! whole) never read bodies of up to 100 KB; `GET /posts/{slug}` reads both in one
-//! `Query`. Every list is a `Query` with a cursor; nothing on a request path scans.
+//! A post's body lives beside it rather than on it, so lists of posts never read bodies
+//! of up to 100 KB; `GET /posts/{slug}` reads both in one `Query`. `GSI1` holds keys
+//! only (no address, name or text is copied into it): a list reads a page of it, then
+//! the items behind that page with one `BatchGetItem`. Every list is a `Query` with a cursor; nothing on a request path scans.
 //! Expiring items (unconfirmed tokens, mail and rate windows, last bodies) carry
 //! `expires_at` (epoch seconds), the table's TTL attribute, and readers ignore expired
 //! ones since TTL deletes late.
@@ -394,7 +395,7 @@ impl Store {
 
     /// One page of a `GSI1` partition, resuming from `page.cursor` (which must belong to
     /// that partition), with the cursor of the next page.
-    pub(crate) async fn gsi1_page(
+    pub(crate) async fn gsi1_keys_page(
         &self,
         partition: &str,
         page: &Page,
@@ -421,6 +422,38 @@ impl Store {
             .await
             .map_err(sdk_error)?;
         Ok((output.items().to_vec(), Cursor::encode(output.last_evaluated_key(), &list, &self.cursor_key)))
+    }
+
+    /// A page of `GSI1` as [`Store::gsi1_keys_page`] reads it, with the items behind it.
+    pub(crate) async fn gsi1_page(
+        &self,
+        partition: &str,
+        page: &Page,
+        newest_first: bool,
+    ) -> Result<(Vec<HashMap<String, AttributeValue>>, Option<String>), StoreError> {
+        let (entries, next) = self.gsi1_keys_page(partition, page, newest_first).await?;
+        Ok((self.behind_index(&entries).await?, next))
+    }
+
+    /// The table's items behind index entries, in the index's order. The index holds
+    /// keys only (nothing a person wrote or gave, no address, is copied into it), so
+    /// every reader of it reads the items themselves; one deleted meanwhile is absent.
+    pub(crate) async fn behind_index(
+        &self,
+        entries: &[HashMap<String, AttributeValue>],
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let key_of = |item: &HashMap<String, AttributeValue>| -> Option<(String, String)> {
+            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+            Some((text(keys::PK)?, text(keys::SK)?))
+        };
+        let wanted: Vec<(String, String)> = entries.iter().filter_map(key_of).collect();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let requests = wanted.iter().map(|(pk, sk)| key(pk, sk)).collect();
+        let mut found: HashMap<(String, String), HashMap<String, AttributeValue>> =
+            self.batch_get(requests, None).await?.into_iter().filter_map(|item| Some((key_of(&item)?, item))).collect();
+        Ok(wanted.iter().filter_map(|k| found.remove(k)).collect())
     }
 
     /// Reads items by key with `BatchGetItem`, a hundred keys a call, following the

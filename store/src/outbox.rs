@@ -162,8 +162,8 @@ impl Store {
                 .send()
                 .await
                 .map_err(super::sdk_error)?;
-            for item in output.items() {
-                stale.push(OutboxItem::from_image(item.clone())?);
+            for item in self.behind_index(output.items()).await? {
+                stale.push(OutboxItem::from_image(item)?);
             }
         }
         Ok(stale)

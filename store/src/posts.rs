@@ -120,6 +120,17 @@ struct TagItem {
     slug: String,
 }
 
+/// The post a tag's index entry points at, from its keys alone (the index holds no
+/// other attribute): the entry lives in the post's partition.
+fn tagged_post(entry: &HashMap<String, AttributeValue>) -> Result<(String, String), StoreError> {
+    let text = |name: &str| entry.get(name).and_then(|v| v.as_s().ok());
+    let slug = text(keys::PK).and_then(|pk| pk.strip_prefix("POST#"));
+    match (slug, text(keys::GSI1SK)) {
+        (Some(slug), Some(order)) => Ok((slug.to_owned(), order.clone())),
+        _ => Err(StoreError::Corrupt("a tag's index entry outside a post's partition".into())),
+    }
+}
+
 use keys::tag_posts as tag_pk;
 
 impl Store {
@@ -344,14 +355,17 @@ impl Store {
         tag: Option<&Tag>,
     ) -> Result<(Vec<PostSummary>, Option<String>), StoreError> {
         let partition = tag.map_or_else(|| ALL_POSTS.to_owned(), tag_pk);
-        let (items, next) = self.gsi1_page(&partition, page, true).await?;
+        let (entries, next) = self.gsi1_keys_page(&partition, page, true).await?;
         let posts = match tag {
-            None => items.iter().map(|item| from_item::<MetaItem>(item)?.into_summary()).collect::<Result<_, _>>()?,
+            None => self
+                .behind_index(&entries)
+                .await?
+                .iter()
+                .map(|item| from_item::<MetaItem>(item)?.into_summary())
+                .collect::<Result<_, _>>()?,
             Some(_) => {
-                let slugs = items
-                    .iter()
-                    .map(|item| Ok(from_item::<TagItem>(item)?.slug))
-                    .collect::<Result<Vec<_>, StoreError>>()?;
+                let slugs =
+                    entries.iter().map(|entry| Ok(tagged_post(entry)?.0)).collect::<Result<Vec<_>, StoreError>>()?;
                 self.posts_by_slug(&slugs).await?
             }
         };
@@ -373,10 +387,10 @@ impl Store {
         });
         let mut shared_tags: BTreeMap<String, (usize, String)> = BTreeMap::new();
         for output in futures::future::join_all(lookups).await {
-            for item in output.map_err(sdk_error)?.items() {
-                let tag: TagItem = from_item(item)?;
-                if tag.slug != post.slug.as_ref() {
-                    shared_tags.entry(tag.slug).or_insert((0, tag.gsi1sk)).0 += 1;
+            for entry in output.map_err(sdk_error)?.items() {
+                let (slug, order) = tagged_post(entry)?;
+                if slug != post.slug.as_ref() {
+                    shared_tags.entry(slug).or_insert((0, order)).0 += 1;
                 }
             }
         }

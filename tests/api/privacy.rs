@@ -194,6 +194,25 @@ async fn no_public_answer_reveals_an_email_or_an_address() {
 
     retention_is_bounded(&walk.app).await;
     logs_name_nobody(&walk.app).await;
+    the_index_holds_keys_only(&walk.app).await;
+}
+
+/// The index copies no attribute of an item, so no address, name or text is in it:
+/// only the keys, which hold none either.
+async fn the_index_holds_keys_only(app: &TestApp) {
+    let store = &app.stack.app.store;
+    let output =
+        store.client().scan().table_name(&app.stack.app.config.table_name).index_name("GSI1").send().await.unwrap();
+    assert!(output.items().len() >= 4, "the walk's posts, public signers and queued mail are indexed");
+    for entry in output.items() {
+        let mut names: Vec<&str> = entry.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["GSI1PK", "GSI1SK", "PK", "SK"], "{entry:?}");
+        let text = format!("{entry:?}").to_lowercase();
+        for secret in secrets() {
+            assert!(!text.contains(&secret), "an index key holds {secret:?}: {entry:?}");
+        }
+    }
 }
 
 /// What the functions logged while the walk ran, the events function's sends included,
