@@ -579,3 +579,35 @@ async fn mail_goes_out_no_faster_than_the_mail_rate() {
     assert!(per_second.values().all(|n| *n <= 2), "{per_second:?}");
     assert!(per_second.len() >= 3, "five mails at two a second take three seconds: {per_second:?}");
 }
+
+#[tokio::test]
+async fn a_pledges_update_reaches_its_signers_who_asked_and_an_erased_one_is_gone() {
+    let app = app().await;
+    pledge(&app, "updates-fund", 100, "2099-01-01T00:00:00Z").await;
+    let mut links = Vec::new();
+    for (email, choices) in
+        [("keen@example.org", json!({"updates": true})), ("leaving@example.org", json!({"updates": true}))]
+    {
+        let body = json!({"name": "Signer", "email": email, "amount": 5, "public": true, "consent": true});
+        let answer = app.send(app.http.post(app.url("/pledges/updates-fund/signups")).json(&body)).await;
+        assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+        let link = mails_to(&app, email).await[0].links.clone();
+        let confirmed = app.send(app.http.post(&link[0]).json(&choices)).await;
+        assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+        links.push(link);
+    }
+    // The second signer erases the signup with the token of their mail (the count drops).
+    let token = links[1][0].rsplit('/').next().unwrap().to_owned();
+    let erased = app.send(app.http.delete(app.url(&format!("/signups/{token}")))).await;
+    assert_eq!(erased.status, StatusCode::NO_CONTENT, "{}", erased.body);
+    let shown = app.send(app.http.get(app.url("/pledges/updates-fund"))).await;
+    assert_eq!(shown.body["signup_count"], 1, "{}", shown.body);
+
+    let update = json!({"subject": "The lawyers are hired", "body": "Thanks to you, the case goes ahead."});
+    let sent = app.send(app.admin(Method::POST, "/admin/pledges/updates-fund/updates").json(&update)).await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.body);
+    let progress = progress_of(&app, sent.body["id"].as_str().unwrap()).await;
+    assert_eq!((progress["status"].as_str(), progress["sent"].as_u64()), (Some("done"), Some(1)), "{progress}");
+    assert!(mails_to(&app, "keen@example.org").await.iter().any(|m| m.subject == "The lawyers are hired"));
+    assert!(mails_to(&app, "leaving@example.org").await.iter().all(|m| m.subject != "The lawyers are hired"));
+}

@@ -170,3 +170,41 @@ fn each_function_reaches_only_the_partitions_it_owns() {
     );
     assert!(policy("events").allows("Scan", On::Table, &[]).is_err(), "no function scans the table");
 }
+
+/// Every route a stranger writes through has a throttle of its own, below the API's
+/// default, and the access log keeps neither the client's address nor the path.
+#[test]
+fn write_routes_are_throttled_and_the_access_log_names_nobody() {
+    let text = std::fs::read_to_string(local_stack::template::default_path()).unwrap();
+    let template: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let api = &template["Resources"]["Api"]["Properties"];
+    let throttled = api["RouteSettings"].as_mapping().expect("RouteSettings");
+    // The writes anyone may send: every operation of the contract but reads and those
+    // behind the admin token.
+    let spec: serde_yaml_ng::Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi.yaml")).unwrap(),
+    )
+    .unwrap();
+    let mut writes = Vec::new();
+    for (path, operations) in spec["paths"].as_mapping().unwrap() {
+        for (method, operation) in operations.as_mapping().unwrap() {
+            let method = method.as_str().unwrap();
+            let admin = operation["security"]
+                .as_sequence()
+                .is_some_and(|s| !s.is_empty() && s.iter().all(|r| r.get("admin").is_some()));
+            if ["post", "put", "delete", "patch"].contains(&method) && !admin {
+                writes.push(format!("{} {}", method.to_uppercase(), path.as_str().unwrap()));
+            }
+        }
+    }
+    assert!(writes.len() >= 9, "{writes:?}");
+    for route in &writes {
+        let settings = throttled.get(route.as_str()).unwrap_or_else(|| panic!("{route} has no throttle of its own"));
+        assert!(settings.get("ThrottlingRateLimit").is_some() && settings.get("ThrottlingBurstLimit").is_some());
+    }
+    let format = api["AccessLogSettings"]["Format"].as_str().expect("an access log");
+    for forbidden in ["sourceIp", "$context.path", "userAgent", "identity"] {
+        assert!(!format.contains(forbidden), "the access log keeps {forbidden}: {format}");
+    }
+    assert!(format.contains("$context.routeKey") && format.contains("$context.status"), "{format}");
+}
