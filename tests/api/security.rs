@@ -208,3 +208,59 @@ fn write_routes_are_throttled_and_the_access_log_names_nobody() {
     }
     assert!(format.contains("$context.routeKey") && format.contains("$context.status"), "{format}");
 }
+
+/// What a careful operator watches: alarms on API 5xx, function errors and throttles,
+/// ERROR log lines of every function, the failure queue and SES's reputation, each
+/// telling the alarm topic; every function logs JSON to a group that expires.
+#[test]
+fn the_stack_is_watched() {
+    let text = std::fs::read_to_string(local_stack::template::default_path()).unwrap();
+    let template: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let resources = template["Resources"].as_mapping().unwrap();
+    let of_type = |kind: &str| -> Vec<(&str, &serde_yaml_ng::Value)> {
+        resources
+            .iter()
+            .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+            .map(|(name, r)| (name.as_str().unwrap(), &r["Properties"]))
+            .collect()
+    };
+    let mut watched: Vec<String> = Vec::new();
+    for (name, alarm) in of_type("AWS::CloudWatch::Alarm") {
+        let actions = format!("{:?}", alarm["AlarmActions"]);
+        assert!(actions.contains("AlarmTopic"), "{name} tells nobody");
+        let metrics = format!("{:?} {:?}", alarm["MetricName"], alarm["Metrics"]);
+        watched.extend(
+            [
+                "5xx",
+                "Errors",
+                "Throttles",
+                "ErrorLogLines",
+                "ApproximateNumberOfMessagesVisible",
+                "BounceRate",
+                "ComplaintRate",
+            ]
+            .iter()
+            .filter(|m| metrics.contains(*m))
+            .map(|m| (*m).to_owned()),
+        );
+    }
+    watched.sort();
+    watched.dedup();
+    assert_eq!(watched.len(), 7, "{watched:?}");
+    let functions = of_type("AWS::Serverless::Function");
+    let filters = of_type("AWS::Logs::MetricFilter");
+    for (name, function) in &functions {
+        assert_eq!(function["LoggingConfig"]["LogFormat"].as_str(), Some("JSON"), "{name}");
+        let group = format!("{:?}", function["LoggingConfig"]["LogGroup"]);
+        let group = group.split('"').nth(1).map(str::to_owned).unwrap_or_default();
+        assert!(
+            !template["Resources"][group.as_str()]["Properties"]["RetentionInDays"].is_null(),
+            "{name}'s logs expire"
+        );
+        assert!(
+            filters.iter().any(|(_, f)| format!("{:?}", f["LogGroupName"]).contains(&group)
+                && f["FilterPattern"].as_str().is_some_and(|p| p.contains("ERROR"))),
+            "{name}'s ERROR lines are counted"
+        );
+    }
+}

@@ -49,6 +49,12 @@ impl Stack {
         self.outbox.mails()
     }
 
+    /// As [`Stack::mails`], waiting up to `limit` for the stream (a benchmark's backlog of
+    /// thousands of queued mails takes minutes at DynamoDB Local's pace); `None` past it.
+    pub async fn mails_within(&self, limit: std::time::Duration) -> Option<Vec<app::mail::Mail>> {
+        self.delivery.settle(limit).await.then(|| self.outbox.mails())
+    }
+
     /// Waits until every write made before this call has been delivered by the stream.
     pub async fn settle(&self) {
         assert!(
