@@ -125,16 +125,19 @@ impl Config {
             Some(_) => number("MODERATION_MAX_LINKS")?.map(|n| n as usize),
             None => Moderation::default().max_links,
         };
-        let hold_first_time = match non_empty("MODERATION_HOLD_FIRST_TIME").as_deref().map(str::trim) {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(_) => {
-                return Err(ConfigError::Invalid {
-                    name: "MODERATION_HOLD_FIRST_TIME",
-                    why: "expected true or false".into(),
-                });
+        let flag = |name: &'static str| -> Result<bool, ConfigError> {
+            match non_empty(name).as_deref().map(str::trim) {
+                None | Some("false") => Ok(false),
+                Some("true") => Ok(true),
+                Some(_) => Err(ConfigError::Invalid { name, why: "expected true or false".into() }),
             }
         };
+        let email = |name: &'static str| -> Result<Option<crate::comment::Email>, ConfigError> {
+            non_empty(name)
+                .map(|raw| crate::comment::Email::parse(&raw).map_err(|why| ConfigError::Invalid { name, why }))
+                .transpose()
+        };
+        let hold_first_time = flag("MODERATION_HOLD_FIRST_TIME")?;
         Ok(Self {
             dynamodb_endpoint: non_empty("DYNAMODB_ENDPOINT"),
             allowed_origins: AllowedOrigins::parse(&non_empty("ALLOWED_ORIGINS").unwrap_or_default()),
@@ -145,7 +148,7 @@ impl Config {
             // as the local stack does; a deployed function always has one.
             ip_hash_salt: match (non_empty("IP_HASH_SALT"), non_empty("DYNAMODB_ENDPOINT")) {
                 (Some(secret), _) => secret,
-                (None, Some(_)) => format!("local-{table_name}"),
+                (None, Some(_)) => local_secret(&table_name),
                 (None, None) => return Err(ConfigError::Missing("IP_HASH_SALT")),
             },
             store_attempt_deadline: std::time::Duration::from_secs(2),
@@ -165,12 +168,7 @@ impl Config {
                 per_address: number("MAILS_PER_ADDRESS_PER_DAY")?.unwrap_or(DEFAULT_MAIL_CAPS.per_address),
                 per_day: number("MAILS_PER_DAY")?.unwrap_or(DEFAULT_MAIL_CAPS.per_day),
             },
-            moderator_email: non_empty("MODERATOR_EMAIL")
-                .map(|raw| {
-                    crate::comment::Email::parse(&raw)
-                        .map_err(|why| ConfigError::Invalid { name: "MODERATOR_EMAIL", why })
-                })
-                .transpose()?,
+            moderator_email: email("MODERATOR_EMAIL")?,
             mail_rate: number("MAIL_RATE")?.unwrap_or(DEFAULT_MAIL_RATE).max(1),
             webhook: match (non_empty("WEBHOOK_URL"), non_empty("WEBHOOK_SECRET")) {
                 (None, _) => None,
@@ -181,24 +179,10 @@ impl Config {
                         why: "expected an https URL (or http on 127.0.0.1 or localhost)".into(),
                     })?,
                     secret: secret.trim().to_owned(),
-                    include_email: match non_empty("WEBHOOK_INCLUDE_EMAIL").as_deref().map(str::trim) {
-                        None | Some("false") => false,
-                        Some("true") => true,
-                        Some(_) => {
-                            return Err(ConfigError::Invalid {
-                                name: "WEBHOOK_INCLUDE_EMAIL",
-                                why: "expected true or false".into(),
-                            });
-                        }
-                    },
+                    include_email: flag("WEBHOOK_INCLUDE_EMAIL")?,
                 }),
             },
-            organiser_email: non_empty("ORGANISER_EMAIL")
-                .map(|raw| {
-                    crate::comment::Email::parse(&raw)
-                        .map_err(|why| ConfigError::Invalid { name: "ORGANISER_EMAIL", why })
-                })
-                .transpose()?,
+            organiser_email: email("ORGANISER_EMAIL")?,
             blog_post_url: non_empty("BLOG_POST_URL")
                 .map(|raw| {
                     parse_post_url(&raw).ok_or(ConfigError::Invalid {
@@ -221,7 +205,7 @@ impl Config {
             admin_token_sha256: Some(sha256(admin_token.as_bytes())),
             moderation: Moderation::default(),
             writes_per_minute: DEFAULT_WRITES_PER_MINUTE,
-            ip_hash_salt: format!("local-{table_name}"),
+            ip_hash_salt: local_secret(table_name),
             store_attempt_deadline: std::time::Duration::from_secs(20),
             store_call_deadline: std::time::Duration::from_secs(60),
             count_cache: std::time::Duration::ZERO,
@@ -278,6 +262,11 @@ pub fn parse_post_url(raw: &str) -> Option<String> {
 }
 
 pub const DEFAULT_WRITES_PER_MINUTE: u32 = 10;
+
+/// The hashing secret of a run against a local DynamoDB (the local stack, `sam local`).
+fn local_secret(table_name: &str) -> String {
+    format!("local-{table_name}")
+}
 
 /// An absolute http(s) URL without a trailing slash, or `None`.
 pub fn parse_public_url(raw: &str) -> Option<String> {

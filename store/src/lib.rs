@@ -82,6 +82,11 @@ const TRANSACTION_ATTEMPTS: u32 = 8;
 /// The name of the table's one global secondary index.
 pub const GSI1: &str = "GSI1";
 
+/// A counter taken one more at a time up to a cap (`:cap`), gone with its window
+/// (`:expires`): the daily mail caps and the mail rate's second.
+pub(crate) const COUNT_ONE_MORE: &str = "SET #count = if_not_exists(#count, :zero) + :one, expires_at = :expires";
+pub(crate) const COUNT_UNDER_CAP: &str = "attribute_not_exists(#count) OR #count < :cap";
+
 /// Where the table is, the secret cursors are signed with, and how long calls may take.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
@@ -442,11 +447,15 @@ impl Store {
         &self,
         entries: &[HashMap<String, AttributeValue>],
     ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
-        let key_of = |item: &HashMap<String, AttributeValue>| -> Option<(String, String)> {
-            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-            Some((text(keys::PK)?, text(keys::SK)?))
-        };
-        let wanted: Vec<(String, String)> = entries.iter().filter_map(key_of).collect();
+        self.batch_get_in_order(entries.iter().filter_map(key_of).collect()).await
+    }
+
+    /// [`Store::batch_get`] of `wanted` (PK, SK) pairs, answered in their order; items
+    /// not there are absent.
+    pub(crate) async fn batch_get_in_order(
+        &self,
+        wanted: Vec<(String, String)>,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
@@ -581,6 +590,12 @@ pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
 
 pub(crate) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
+}
+
+/// An item's (PK, SK).
+fn key_of(item: &HashMap<String, AttributeValue>) -> Option<(String, String)> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    Some((text(keys::PK)?, text(keys::SK)?))
 }
 
 pub(crate) fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {

@@ -144,9 +144,10 @@ impl Store {
         self.put_new(to_item(item))
     }
 
-    /// Outbox items queued more than [`SWEEP_AFTER_SECS`] ago and still there: their
-    /// stream delivery failed. Oldest first in each partition, a page of each.
-    pub async fn stale_outbox(&self, now: Timestamp) -> Result<Vec<OutboxItem>, StoreError> {
+    /// The causes of outbox items queued more than [`SWEEP_AFTER_SECS`] ago and still
+    /// there: their stream delivery failed. Oldest first in each partition, a page of
+    /// each, from the index's keys alone (whoever sends one reads it as it is then).
+    pub async fn stale_outbox(&self, now: Timestamp) -> Result<Vec<String>, StoreError> {
         let cutoff = t::format(now - time::Duration::seconds(SWEEP_AFTER_SECS));
         let mut stale = Vec::new();
         for shard in 0..OUTBOX_SHARDS {
@@ -162,8 +163,12 @@ impl Store {
                 .send()
                 .await
                 .map_err(super::sdk_error)?;
-            for item in self.behind_index(output.items()).await? {
-                stale.push(OutboxItem::from_image(item)?);
+            for entry in output.items() {
+                let pk = entry.get(keys::PK).and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or_default();
+                let cause = pk
+                    .strip_prefix(keys::OUTBOX_PREFIX)
+                    .ok_or_else(|| StoreError::Corrupt(format!("an outbox queue entry outside the outbox: {pk:?}")))?;
+                stale.push(cause.to_owned());
             }
         }
         Ok(stale)
@@ -220,12 +225,12 @@ impl Store {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(&keys::send_second(second), META)))
-            .update_expression("SET #count = if_not_exists(#count, :zero) + :one, expires_at = :expires")
-            .condition_expression("attribute_not_exists(#count) OR #count < :rate")
+            .update_expression(super::COUNT_ONE_MORE)
+            .condition_expression(super::COUNT_UNDER_CAP)
             .expression_attribute_names("#count", "count")
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":rate", n(rate))
+            .expression_attribute_values(":cap", n(rate))
             .expression_attribute_values(":expires", n(second + 120))
             .send()
             .await;

@@ -402,15 +402,15 @@ impl Store {
 
     /// Post summaries for `slugs`, in that order, skipping any deleted meanwhile.
     async fn posts_by_slug(&self, slugs: &[String]) -> Result<Vec<PostSummary>, StoreError> {
-        let mut found: HashMap<String, PostSummary> = HashMap::new();
-        let wanted = slugs.iter().map(|slug| key(&keys::post_named(slug), META)).collect();
-        for item in self.batch_get(wanted, None).await? {
+        let wanted = slugs.iter().map(|slug| (keys::post_named(slug), META.to_owned())).collect();
+        let mut posts = Vec::with_capacity(slugs.len());
+        for item in self.batch_get_in_order(wanted).await? {
             let meta: MetaItem = from_item(&item)?;
             if !meta.deleted {
-                found.insert(meta.slug.clone(), meta.into_summary()?);
+                posts.push(meta.into_summary()?);
             }
         }
-        Ok(slugs.iter().filter_map(|slug| found.remove(slug)).collect())
+        Ok(posts)
     }
 }
 

@@ -134,9 +134,8 @@ impl Events {
         let settled = self.settle_past_deadlines().await?;
         let stale = self.app.store.stale_outbox(self.app.clock.now()).await?;
         let mut swept = Swept { settled, found: stale.len(), failed: 0 };
-        for item in stale {
-            let cause = item.cause.clone();
-            if let Err(err) = self.deliver(item).await {
+        for cause in stale {
+            if let Err(err) = self.deliver(&cause).await {
                 tracing::error!(cause, error = %err, "a mail the stream missed failed again; the next sweep tries it");
                 swept.failed += 1;
             }
@@ -174,7 +173,9 @@ impl Events {
         let sk = string_key(record, keys::SK).unwrap_or_default();
         let image = || -> HashMap<String, AttributeValue> { record.change.new_image.clone().into() };
         match record.event_name.as_str() {
-            "INSERT" if pk.starts_with(keys::OUTBOX_PREFIX) => self.deliver(OutboxItem::from_image(image())?).await,
+            "INSERT" if pk.starts_with(keys::OUTBOX_PREFIX) => {
+                self.deliver(&OutboxItem::from_image(image())?.cause).await
+            }
             "INSERT" if sk.starts_with(keys::SIGNUP_PREFIX) => {
                 let signup = Signup::from_image(image())?;
                 self.hook_signup(&signup).await?;
@@ -203,9 +204,9 @@ impl Events {
 
     /// Sends a queued mail once (see `store::outbox`): the outbox item must still be
     /// there (an erasure removes it).
-    async fn deliver(&self, queued: OutboxItem) -> Result<(), RecordError> {
+    async fn deliver(&self, cause: &str) -> Result<(), RecordError> {
         let store = &self.app.store;
-        let Some(current) = store.outbox_item(&queued.cause).await? else {
+        let Some(current) = store.outbox_item(cause).await? else {
             return Ok(());
         };
         let sent = match (current.mail, current.webhook) {
