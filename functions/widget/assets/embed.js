@@ -177,7 +177,8 @@
           } }, t('more')));
         }
         show(thread);
-        root.append(h('section.comments', { 'aria-label': t('comments') }, h('h3', null, t('comments') + ' (' + thread.count + ')'), list, more,
+        /* Not a named landmark: a page embeds many threads, and its heading says what it is. */
+        root.append(h('section.comments', null, h('h3', null, t('comments') + ' (' + thread.count + ')'), list, more,
           thread.open ? newForm(null) : h('p.closed', null, t('closed', { n: post.comments_close_after_days }))));
       });
     }
@@ -228,8 +229,10 @@
     return load();
   }
 
+  /* Named by the campaign's count line, which says the same in words. */
   function progress(value, max) {
-    return h('div.bar', { role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': max, 'aria-valuenow': value },
+    return h('div.bar', { role: 'progressbar', 'aria-label': t('of', { a: value.toLocaleString(lang), b: max.toLocaleString(lang) }),
+      'aria-valuemin': 0, 'aria-valuemax': max, 'aria-valuenow': value },
       h('span', { style: 'width:' + Math.min(100, (100 * value) / Math.max(1, max)) + '%' }));
   }
 
