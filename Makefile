@@ -32,7 +32,7 @@ test: deps
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
 	cargo build --package local-stack
-	LOCAL_STACK_BIN="$(TARGET_DIR)/debug/local-stack" node --test tests/browser/widget.test.mjs
+	LOCAL_STACK_BIN="$(TARGET_DIR)/debug/local-stack" node --test --test-concurrency=1 tests/browser/widget.test.mjs tests/browser/console.test.mjs
 	tests/schemathesis/run "$(TARGET_DIR)/debug/local-stack" $(VENV)/bin/st
 	$(MAKE) --no-print-directory deploy-check
 	$(MAKE) --no-print-directory check-events

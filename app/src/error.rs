@@ -146,6 +146,9 @@ impl From<Check> for ApiError {
             Check::SignupAbsent | Check::SignupThere => conflict("the signup changed meanwhile; try the link again"),
             Check::TokenThere => Self::NotFound("this link is unknown or has expired".into()),
             Check::CampaignThere => Self::NotFound("no such campaign".into()),
+            Check::CampaignUnchanged => {
+                conflict("the campaign was settled or removed meanwhile; reload it and try again")
+            }
             // Never a client's doing: these are decided inside the store.
             Check::Fresh
             | Check::MailGate

@@ -102,6 +102,11 @@ pub fn finish_for(
     });
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    // What the organiser reads is never kept by a browser or a proxy.
+    let admin = req.uri().path().starts_with("/admin/") || req.headers().contains_key(header::AUTHORIZATION);
+    if admin && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok())
         && origins.allows(origin)
         && let Ok(value) = HeaderValue::from_str(origin)

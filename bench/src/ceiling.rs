@@ -53,6 +53,7 @@ pub async fn measure(store: &Store, java: u32, seconds: u64) -> Result<Vec<Ceili
                     parent_id: None,
                     is_post_author: false,
                     status: CommentStatus::Approved,
+                    held_reason: None,
                     email_hash: None,
                     commenter_key_hash: None,
                     edit_token_hash: sha256_hex(n.to_string().as_bytes()),

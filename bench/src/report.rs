@@ -379,13 +379,13 @@ pub fn render(r: &Results, machine: &Machine) -> String {
 const DEPLOYED_CEILING: &str = "**Deployed ceiling, from the design.** A signup request charges the client's \
 rate window (its own key), then writes in one transaction when the address was last mailed and a reference to \
 its token (both in the signer's shard), the address's and one of 16 day shards' mail counts, and the token (each \
-under its own key); its confirmation puts the signup, bumps one of 16 counter shards and keeps the token and its \
-reference. On the shard's partition that is 4 WCU for the request and 6 for the confirmation (transactional \
-writes of items under 1 KB) = 10 WCU per confirmed signup. A partition takes 1,000 WCU/s, so once DynamoDB has \
-split the 16 shards onto their own partitions the table sustains about 16 × 1,000 / 10 ≈ **1,600 confirmed \
-signups/s (≈ 96,000 a minute)** before any partition throttles — about 48× the 2,000 a minute that took the UK \
-petitions site down. A new on-demand table starts at 4,000 WCU/s over all partitions: at 20 WCU a signup + \
-confirmation in total that is ≈ 200 a second until DynamoDB scales it (it doubles the previous peak within about \
+under its own key); its confirmation puts the signup, bumps one of 16 counter shards and that shard's count of the day (for the \
+organiser's chart), and keeps the token and its reference. On the shard's partition that is 4 WCU for the request and 8 for the confirmation (transactional \
+writes of items under 1 KB) = 12 WCU per confirmed signup. A partition takes 1,000 WCU/s, so once DynamoDB has \
+split the 16 shards onto their own partitions the table sustains about 16 × 1,000 / 12 ≈ **1,330 confirmed \
+signups/s (≈ 80,000 a minute)** before any partition throttles — about 40× the 2,000 a minute that took the UK \
+petitions site down. A new on-demand table starts at 4,000 WCU/s over all partitions: at 22 WCU a signup + \
+confirmation in total that is ≈ 180 a second until DynamoDB scales it (it doubles the previous peak within about \
 30 minutes), so set the table's warm throughput before a launch. The public signers list shares one GSI \
 partition per campaign (≈ 1,000 public confirmations/s).";
 

@@ -230,7 +230,11 @@ impl Post {
 
     /// The `Post` schema of `openapi.yaml`.
     pub fn view(&self, now: Timestamp) -> PostView<'_> {
-        PostView { body: Some(&self.body), ..self.summary.view(now) }
+        PostView {
+            body: Some(&self.body),
+            body_html: Some(crate::markdown::render(&self.body)),
+            ..self.summary.view(now)
+        }
     }
 }
 
@@ -266,6 +270,7 @@ impl PostSummary {
             petition: self.petition.as_ref(),
             pledge: self.pledge.as_ref(),
             body: None,
+            body_html: None,
         }
     }
 }
@@ -286,6 +291,10 @@ pub struct PostView<'a> {
     pub pledge: Option<&'a Slug>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<&'a str>,
+    /// The body as readers see it: Markdown rendered as comments are (see
+    /// [`crate::markdown`]), so a blog can show it without a sanitiser of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_html: Option<String>,
 }
 
 #[cfg(test)]

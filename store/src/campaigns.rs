@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use serde::{Deserialize, Serialize};
 
 use super::Page;
-use super::keys::{self, COUNTER, META};
+use super::keys::{self, CAMPAIGNS, COUNTER, DAY_PREFIX, META};
 use super::outbox::OutboxItem;
 use super::{
     Check, Cursor, Missing, Store, StoreError, Stored, Tx, TxError, build, from_item, key, n, s, sdk_error, to_item,
@@ -30,9 +30,10 @@ use domain::post::Slug;
 use domain::time::{self as t, Timestamp};
 
 /// Partitions a campaign's signups and counter are spread over. DynamoDB takes about
-/// 1,000 writes/s per partition; a signup costs two writes and its confirmation four
-/// (transactions write twice) on one shard, so 16 shards carry about 16,000 / 6 ≈ 2,600
-/// signups confirmed per second, over 80 times the rate that took the UK site down.
+/// 1,000 writes/s per partition; a signup costs two writes on one shard and its
+/// confirmation four (the signup, the counter, the day's count, the token's reference;
+/// transactions write twice), so 16 shards carry about 16,000 / 12 ≈ 1,330 signups
+/// confirmed per second, 40 times the rate that took the UK site down.
 pub const SHARDS: u32 = 16;
 /// Unconfirmed signups expire after a week.
 pub const PENDING_SECS: i64 = 7 * 24 * 3600;
@@ -115,6 +116,12 @@ impl Campaign {
 
     pub fn kind(&self) -> Kind {
         self.terms.kind()
+    }
+
+    /// The campaign as its organiser changed it: new texts, post and terms, the rest
+    /// (what was counted, told and sent) as it was. Written by [`Store::update_campaign`].
+    pub fn edited(&self, title: String, body: String, post: Option<String>, terms: Terms) -> Self {
+        Self { title, body, post, terms, ..self.clone() }
     }
 
     /// When signups stop: a petition's `closes_at`, a pledge's `deadline`.
@@ -267,6 +274,13 @@ use keys::{
     token as token_pk, token_ref as token_ref_sk,
 };
 
+/// The UTC date of a moment, `YYYY-MM-DD` (the head of its RFC 3339 text).
+fn day_text(now: Timestamp) -> String {
+    let mut text = t::format(now);
+    text.truncate(10);
+    text
+}
+
 fn day_of(now: Timestamp) -> i64 {
     now.unix_timestamp().div_euclid(DAY_SECS)
 }
@@ -277,10 +291,138 @@ pub fn shard_of(signer: &str) -> u32 {
 }
 
 impl Store {
+    /// Writes a new campaign with its entry in the organiser's list.
     pub async fn create_campaign(&self, campaign: &Campaign) -> Result<(), StoreError> {
+        let entry = HashMap::from([
+            ("PK".to_owned(), s(CAMPAIGNS)),
+            ("SK".to_owned(), s(keys::campaign_entry(campaign.kind(), &campaign.created_at, &campaign.slug))),
+        ]);
         let mut tx = Tx::new();
-        tx.check(Check::SlugFree, self.put_new(to_item(campaign)));
+        tx.check(Check::SlugFree, self.put_new(to_item(campaign))).write(self.put(entry));
         self.transact(tx).await
+    }
+
+    /// The organiser's list of one kind of campaign, newest first, each with its tally:
+    /// a page of the list's entries, then the campaigns and their counters in one
+    /// `BatchGetItem` per hundred keys.
+    pub async fn campaigns(
+        &self,
+        kind: Kind,
+        page: &Page,
+    ) -> Result<(Vec<(Campaign, Tally)>, Option<String>), StoreError> {
+        let list = format!("campaigns|{}", kind.as_str());
+        let start = page
+            .cursor
+            .as_deref()
+            .map(|raw| Cursor::decode(raw, &["PK", "SK"], Some(("PK", CAMPAIGNS)), &list, &self.cursor_key))
+            .transpose()?;
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :kind)")
+            .expression_attribute_values(":pk", s(CAMPAIGNS))
+            .expression_attribute_values(":kind", s(format!("{}#", kind.key_prefix())))
+            .scan_index_forward(false)
+            .limit(page.limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let slugs: Vec<Slug> = output
+            .items()
+            .iter()
+            .filter_map(|item| item.get("SK")?.as_s().ok()?.rsplit('#').next().and_then(|raw| Slug::parse(raw).ok()))
+            .collect();
+        let mut wanted = Vec::new();
+        for slug in &slugs {
+            wanted.push(key(&campaign_pk(kind, slug), META));
+            wanted.extend(counter_keys(kind, slug));
+        }
+        let mut by_partition: HashMap<String, Vec<HashMap<String, AttributeValue>>> = HashMap::new();
+        for item in self.batch_get(wanted, None).await? {
+            let pk = item.get("PK").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            by_partition.entry(pk).or_default().push(item);
+        }
+        let mut campaigns = Vec::new();
+        for slug in &slugs {
+            let Some(meta) = by_partition.get(&campaign_pk(kind, slug)).and_then(|items| items.first()) else {
+                continue;
+            };
+            let counters: Vec<_> = (0..SHARDS)
+                .filter_map(|shard| by_partition.get(&shard_pk(kind, slug, shard)))
+                .flatten()
+                .cloned()
+                .collect();
+            campaigns.push((from_item::<Campaign>(meta)?, sum_counters(&counters)));
+        }
+        Ok((campaigns, Cursor::encode(output.last_evaluated_key(), &list, &self.cursor_key)))
+    }
+
+    /// Writes what an organiser changed (`updated`, read as `old`): the texts, the
+    /// terms, and a pledge's place in the schedule's list when its deadline moved. The
+    /// counters, milestones told and updates sent are not touched, and the write holds
+    /// only while the campaign has the outcome it was read with.
+    pub async fn update_campaign(&self, old: &Campaign, updated: &Campaign) -> Result<(), StoreError> {
+        let mut item = to_item(updated);
+        for fixed in
+            ["PK", "SK", "kind", "slug", "created_at", "outcome", "announced", "update_ids", "GSI1PK", "GSI1SK"]
+        {
+            item.remove(fixed);
+        }
+        if let (Some(_), Terms::Pledge { deadline, .. }) = (&old.gsi1pk, &updated.terms) {
+            item.insert("GSI1SK".into(), s(keys::by_deadline(deadline, &updated.slug)));
+        }
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        let mut sets = Vec::new();
+        for (i, (name, value)) in item.into_iter().enumerate() {
+            names.insert(format!("#a{i}"), name);
+            values.insert(format!(":a{i}"), value);
+            sets.push(format!("#a{i} = :a{i}"));
+        }
+        let condition = match old.outcome {
+            None => "attribute_exists(PK) AND attribute_not_exists(outcome)".to_owned(),
+            Some(outcome) => {
+                values.insert(":outcome".into(), s(outcome.as_str()));
+                "attribute_exists(PK) AND outcome = :outcome".to_owned()
+            }
+        };
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&old.pk, META)))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build();
+        let mut tx = Tx::new();
+        tx.check(Check::CampaignUnchanged, TransactWriteItem::builder().update(build(update)).build());
+        self.transact(tx).await
+    }
+
+    /// Confirmed signups (and amounts) per UTC day, oldest first, from every shard's day
+    /// counters; days whose signups were all erased are left out.
+    pub async fn signups_by_day(&self, kind: Kind, slug: &Slug) -> Result<Vec<(String, Tally)>, StoreError> {
+        let shards = (0..SHARDS).map(|shard| self.shard_days(shard_pk(kind, slug, shard)));
+        let mut days: std::collections::BTreeMap<String, Tally> = Default::default();
+        for items in futures::future::try_join_all(shards).await? {
+            for item in items {
+                let Some(day) = item.get("SK").and_then(|v| v.as_s().ok()).and_then(|sk| sk.strip_prefix(DAY_PREFIX))
+                else {
+                    continue;
+                };
+                let tally = sum_counters(std::slice::from_ref(&item));
+                let total = days.entry(day.to_owned()).or_default();
+                total.count = total.count.saturating_add(tally.count);
+                total.amount = total.amount.saturating_add(tally.amount);
+            }
+        }
+        Ok(days.into_iter().filter(|(_, tally)| tally.count > 0).collect())
+    }
+
+    async fn shard_days(&self, partition: String) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        self.items_under(&partition, DAY_PREFIX, None).await
     }
 
     /// Records that a petition's organiser has been told of every milestone up to
@@ -451,14 +593,17 @@ impl Store {
             consented_at: token.token.consented_at.clone(),
             confirmed_at: t::format(now),
         };
-        let counter = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(&partition, COUNTER)))
-            .update_expression("ADD #count :one, amount :amount")
-            .expression_attribute_names("#count", "count")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":amount", n(amount))
-            .build();
+        let count = |sk: &str| {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(&partition, sk)))
+                .update_expression("ADD #count :one, amount :amount")
+                .expression_attribute_names("#count", "count")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":amount", n(amount))
+                .build();
+            TransactWriteItem::builder().update(build(update)).build()
+        };
         // The link that confirmed keeps working (to erase), and forgets the address and
         // what was asked: the signup now holds what was chosen. The token must still be
         // there, or an erase got in first.
@@ -475,7 +620,8 @@ impl Store {
             .build();
         let mut tx = Tx::new();
         tx.check(Check::SignupAbsent, self.put_new(to_item(&signup)))
-            .write(TransactWriteItem::builder().update(build(counter)).build())
+            .write(count(COUNTER))
+            .write(count(&keys::signup_day(&day_text(now))))
             .check(Check::TokenThere, TransactWriteItem::builder().update(build(keep_token)).build())
             .write(TransactWriteItem::builder().update(build(keep_ref)).build());
         match self.run(tx).await {
@@ -539,15 +685,22 @@ impl Store {
                     .condition_expression("attribute_exists(PK)")
                     .build();
                 tx.check(Check::SignupThere, TransactWriteItem::builder().delete(build(delete)).build());
-                let counter = Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(&partition, COUNTER)))
-                    .update_expression("ADD #count :minus_one, amount :minus_amount")
-                    .expression_attribute_names("#count", "count")
-                    .expression_attribute_values(":minus_one", n(-1))
-                    .expression_attribute_values(":minus_amount", n(format!("-{}", signup.details.amount.unwrap_or(0))))
-                    .build();
-                tx.write(TransactWriteItem::builder().update(build(counter)).build());
+                // The counter, and the day it was confirmed on.
+                let confirmed_on = keys::signup_day(signup.confirmed_at.get(..10).unwrap_or_default());
+                for sk in [COUNTER, confirmed_on.as_str()] {
+                    let counter = Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(&partition, sk)))
+                        .update_expression("ADD #count :minus_one, amount :minus_amount")
+                        .expression_attribute_names("#count", "count")
+                        .expression_attribute_values(":minus_one", n(-1))
+                        .expression_attribute_values(
+                            ":minus_amount",
+                            n(format!("-{}", signup.details.amount.unwrap_or(0))),
+                        )
+                        .build();
+                    tx.write(TransactWriteItem::builder().update(build(counter)).build());
+                }
             }
             None => {
                 // Not confirmed: it must not become confirmed while this runs.
@@ -564,7 +717,19 @@ impl Store {
 
     /// The sort keys of every token reference of a signer in its shard.
     async fn token_refs(&self, partition: &str, signer: &str) -> Result<Vec<String>, StoreError> {
-        let mut refs = Vec::new();
+        let items = self.items_under(partition, &keys::token_refs(signer), Some("SK")).await?;
+        Ok(items.iter().filter_map(|item| item.get("SK")?.as_s().ok().cloned()).collect())
+    }
+
+    /// Every item of `partition` whose sort key starts with `prefix`, all pages of them,
+    /// read consistently (with only `projection`'s attributes, if named).
+    async fn items_under(
+        &self,
+        partition: &str,
+        prefix: &str,
+        projection: Option<&str>,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let mut items = Vec::new();
         let mut start = None;
         loop {
             let output = self
@@ -573,17 +738,17 @@ impl Store {
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
                 .expression_attribute_values(":pk", s(partition))
-                .expression_attribute_values(":prefix", s(keys::token_refs(signer)))
-                .projection_expression("SK")
+                .expression_attribute_values(":prefix", s(prefix))
+                .set_projection_expression(projection.map(str::to_owned))
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(sdk_error)?;
-            refs.extend(output.items().iter().filter_map(|item| item.get("SK")?.as_s().ok().cloned()));
+            items.extend(output.items().iter().cloned());
             match output.last_evaluated_key() {
                 Some(next) => start = Some(next.clone()),
-                None => return Ok(refs),
+                None => return Ok(items),
             }
         }
     }

@@ -45,6 +45,16 @@ pub enum CommentStatus {
     Spam,
 }
 
+/// Why a comment waits for the blogger: too many links, a first-time commenter while
+/// first comments are held, or an approved comment edited into too many links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeldReason {
+    Links,
+    FirstTime,
+    Edit,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThreadSort {
     Oldest,
@@ -92,6 +102,9 @@ pub struct Comment {
     /// approved, or approved later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shown_ms: Option<i64>,
+    /// Why it was held, while it is held or spam.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_reason: Option<HeldReason>,
 }
 
 impl Comment {
@@ -157,6 +170,21 @@ impl Comment {
     }
 }
 
+/// A held or spam comment as the moderation queue shows it: the public view and why
+/// it was held (the `HeldComment` schema of `openapi.yaml`).
+#[derive(Debug, Serialize)]
+pub struct HeldCommentView<'a> {
+    #[serde(flatten)]
+    pub comment: CommentView<'a>,
+    pub held_reason: Option<HeldReason>,
+}
+
+impl Comment {
+    pub fn held_view(&self) -> HeldCommentView<'_> {
+        HeldCommentView { comment: self.view(), held_reason: self.held_reason }
+    }
+}
+
 /// A comment as the public reads it. It has no field for an address, a hash or a
 /// token, so no answer built from it can show one.
 #[derive(Debug, Serialize)]
@@ -189,6 +217,15 @@ struct Pointer {
 
 use keys::comment_pointer as pointer_pk;
 
+/// The `GSI1` partition a comment of this status is listed in for the blogger.
+fn queue_of(status: CommentStatus) -> Option<&'static str> {
+    match status {
+        CommentStatus::Approved => None,
+        CommentStatus::Pending => Some(PENDING),
+        CommentStatus::Spam => Some(keys::SPAM),
+    }
+}
+
 /// The checks a stranger's write passes with it, in its transaction: one more write in
 /// the client's rate window (by hashed IP), and not the same body as the client's last.
 pub struct ClientLimits {
@@ -203,6 +240,8 @@ pub struct CommentEdit {
     pub body_html: String,
     /// `Pending` when the new body is held for moderation (as a new one would be).
     pub status: CommentStatus,
+    /// Why, when the edit is what holds it.
+    pub held_reason: Option<HeldReason>,
     pub limits: ClientLimits,
     pub now: Timestamp,
 }
@@ -217,6 +256,8 @@ pub struct NewCommentContext {
     pub parent_id: Option<CommentId>,
     pub is_post_author: bool,
     pub status: CommentStatus,
+    /// Why a held comment is held.
+    pub held_reason: Option<HeldReason>,
     /// Who the commenter is for the first-time rule: the salted hashes of their address
     /// and of the commenter key their browser keeps.
     pub email_hash: Option<String>,
@@ -284,8 +325,8 @@ impl Store {
         let comment = Comment {
             pk: partition.clone(),
             sk: sk.clone(),
-            gsi1pk: (new.status == CommentStatus::Pending).then(|| PENDING.to_owned()),
-            gsi1sk: (new.status == CommentStatus::Pending).then(|| format!("{}#{}", t::format(new.now), new.id)),
+            gsi1pk: queue_of(new.status).map(str::to_owned),
+            gsi1sk: queue_of(new.status).map(|_| format!("{}#{}", t::format(new.now), new.id)),
             id: new.id.to_string(),
             post: slug.to_string(),
             parent_id: new.parent_id.as_ref().map(ToString::to_string),
@@ -306,6 +347,7 @@ impl Store {
             reply_count: 0,
             notify_address: new.notify.as_ref().map(|n| n.address.clone()),
             shown_ms: counted.then(|| t::millis(new.now)),
+            held_reason: (!counted).then_some(new.held_reason).flatten(),
         };
         tx.own(self.put_new(to_item(&comment)));
         if let Some(notify) = &new.notify {
@@ -482,6 +524,7 @@ impl Store {
             body: edit.body.clone(),
             body_html: edit.body_html.clone(),
             edited_at: Some(t::format(edit.now)),
+            held_reason: edit.held_reason.or(comment.held_reason),
             ..comment.clone()
         };
         let mut tx = self.change_status(&edited, comment, edit.status, edit.now, Some(&cutoff));
@@ -516,12 +559,12 @@ impl Store {
             values.insert(":cutoff".into(), s(cutoff));
         }
         let sk = old.sk_for(status);
-        let pending = status == CommentStatus::Pending;
         let moved = Comment {
             sk: sk.clone(),
             status,
-            gsi1pk: pending.then(|| PENDING.to_owned()),
-            gsi1sk: pending.then(|| format!("{}#{}", t::format(now), comment.id)),
+            gsi1pk: queue_of(status).map(str::to_owned),
+            gsi1sk: queue_of(status).map(|_| format!("{}#{}", t::format(now), comment.id)),
+            held_reason: if status == CommentStatus::Approved { None } else { comment.held_reason },
             shown_ms: match (status, old.status) {
                 (CommentStatus::Approved, CommentStatus::Approved) => comment.shown_ms,
                 (CommentStatus::Approved, _) => Some(t::millis(now)),
@@ -655,9 +698,15 @@ impl Store {
         }
     }
 
-    /// The moderation queue, oldest first.
-    pub async fn pending_comments(&self, page: &Page) -> Result<(Vec<Comment>, Option<String>), StoreError> {
-        let (items, next) = self.gsi1_page(PENDING, page, false).await?;
+    /// The moderation queue (`Pending`) or the spam folder (`Spam`), across every post.
+    pub async fn held_comments(
+        &self,
+        status: CommentStatus,
+        page: &Page,
+        newest_first: bool,
+    ) -> Result<(Vec<Comment>, Option<String>), StoreError> {
+        let queue = queue_of(status).ok_or_else(|| super::corrupt("approved comments have no queue"))?;
+        let (items, next) = self.gsi1_page(queue, page, newest_first).await?;
         let comments = items.iter().map(from_item).collect::<Result<_, _>>()?;
         Ok((comments, next))
     }

@@ -95,4 +95,6 @@ pub enum Check {
     JobAtStep,
     /// The campaign an update is for is there.
     CampaignThere,
+    /// The campaign is there with the outcome it was read with (an edit or a close).
+    CampaignUnchanged,
 }

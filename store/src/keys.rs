@@ -54,8 +54,9 @@ pub fn is_comment(sk: &str) -> bool {
     sk.starts_with(PUBLIC_COMMENT) || sk.starts_with(HIDDEN_COMMENT)
 }
 
-/// The `GSI1` partition of the moderation queue.
+/// The `GSI1` partitions of the moderation queue and of the spam folder.
 pub const PENDING: &str = "PENDING";
+pub const SPAM: &str = "SPAM";
 
 /// A comment's id pointer.
 pub fn comment_pointer(id: &str) -> String {
@@ -79,6 +80,21 @@ pub fn shard(kind: Kind, slug: &Slug, shard: u32) -> String {
 }
 
 pub const COUNTER: &str = "#COUNT";
+
+/// A shard's confirmed signups (and amounts) on one UTC day, `YYYY-MM-DD`: the
+/// organiser's chart, exact as the counter is.
+pub fn signup_day(date: &str) -> String {
+    format!("{DAY_PREFIX}{date}")
+}
+
+pub const DAY_PREFIX: &str = "DAY#";
+
+/// The partition that lists every campaign for the organiser, newest first within a kind.
+pub const CAMPAIGNS: &str = "CAMPAIGNS";
+
+pub fn campaign_entry(kind: Kind, created_at: &str, slug: &str) -> String {
+    format!("{}#{created_at}#{slug}", kind.key_prefix())
+}
 
 pub fn signup(signer: &str) -> String {
     format!("SIGNUP#{signer}")
@@ -251,6 +267,8 @@ mod tests {
             (campaign(Kind::Pledge, &slug("p")), "PLEDGE#p"),
             (shard(Kind::Petition, &slug("p"), 15), "PETITION#p#S15"),
             (signup("ab"), "SIGNUP#ab"),
+            (signup_day("2026-12-01"), "DAY#2026-12-01"),
+            (campaign_entry(Kind::Pledge, "2026-12-01T10:00:00Z", "p"), "PLEDGE#2026-12-01T10:00:00Z#p"),
             (signers(Kind::Pledge, &slug("p")), "SIGNERS#PLEDGE#p"),
             (signer_order("2026-11-29T10:00:00Z", "SIGNUP#ab"), "2026-11-29T10:00:00Z#SIGNUP#ab"),
             (token("cd"), "TOKEN#cd"),
@@ -290,6 +308,9 @@ mod tests {
             (PUBLIC_COMMENT, "C#"),
             (HIDDEN_COMMENT, "X#"),
             (PENDING, "PENDING"),
+            (SPAM, "SPAM"),
+            (CAMPAIGNS, "CAMPAIGNS"),
+            (DAY_PREFIX, "DAY#"),
             (COUNTER, "#COUNT"),
             (SIGNUP_PREFIX, "SIGNUP#"),
             (OUTBOX_PREFIX, "OUTBOX#"),
@@ -334,6 +355,10 @@ mod tests {
             "`SIGNERS#{kind}#{slug}`",
             "`{confirmed_at}#SIGNUP#{signer key}`",
             "`#COUNT`",
+            "`DAY#{date}`",
+            "`CAMPAIGNS`",
+            "`{kind}#{created_at}#{slug}`",
+            "`SPAM`",
             "`TOKEN#{token hash}`",
             "`TOKEN#{signer key}#{token hash}`",
             "`MAILED#{signer key}`",

@@ -7,12 +7,14 @@
 //! | post tag | `POST#{slug}` | `#TAG#{tag}` | `TAG#{tag}` | `{published_at}#{slug}` |
 //! | post's comment number sequence | `POST#{slug}` | `#SEQ` | | |
 //! | comment the thread shows | `POST#{slug}` | `C#{thread path}` | | |
-//! | held or spam comment | `POST#{slug}` | `X#{thread path}` | `PENDING` while held | `{created_at}#{id}` |
+//! | held or spam comment (with why it was held) | `POST#{slug}` | `X#{thread path}` | `PENDING` while held, `SPAM` once spam | `{created_at}#{id}` |
 //! | comment by id | `COMMENT#{id}` | `#META` | | |
 //! | commenter approved before (with the keys they were approved with) | `COMMENTER#{address hash}` | `#META` | | |
 //! | petition, pledge | `PETITION#{slug}`, `PLEDGE#{slug}` | `#META` | `PLEDGES#UNSETTLED` while a pledge is unsettled | `{deadline}#{slug}` |
 //! | confirmed signup (sharded) | `{kind}#{slug}#S{shard}` | `SIGNUP#{signer key}` | `SIGNERS#{kind}#{slug}` if public | `{confirmed_at}#SIGNUP#{signer key}` |
 //! | signup counter (sharded) | `{kind}#{slug}#S{shard}` | `#COUNT` | | |
+//! | signups confirmed on a day (sharded, for the organiser's chart) | `{kind}#{slug}#S{shard}` | `DAY#{date}` | | |
+//! | the organiser's list of campaigns | `CAMPAIGNS` | `{kind}#{created_at}#{slug}` | | |
 //! | a link's token (what its request asked) | `TOKEN#{token hash}` | `#META` | | |
 //! | the token's reference, for erasure | `{kind}#{slug}#S{shard}` | `TOKEN#{signer key}#{token hash}` | | |
 //! | when an address was last mailed about a campaign | `{kind}#{slug}#S{shard}` | `MAILED#{signer key}` | | |
@@ -70,7 +72,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 pub use campaigns::{Campaign, MailCaps, Outcome, SHARDS, Signup, SignupRequest, SignupToken, Tally, shard_of};
-pub use comments::{ClientLimits, Comment, CommentEdit, CommentStatus, NewCommentContext, ReplyNotify, ThreadSort};
+pub use comments::{
+    ClientLimits, Comment, CommentEdit, CommentStatus, HeldCommentView, HeldReason, NewCommentContext, ReplyNotify,
+    ThreadSort,
+};
 pub use cursor::{Cursor, CursorKey};
 pub use error::{Check, Missing, StoreError};
 pub use jobs::{CampaignUpdate, Job, Next};

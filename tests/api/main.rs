@@ -6,6 +6,7 @@ mod helpers;
 mod api_gateway_events;
 mod campaigns;
 mod comments;
+mod console;
 mod events;
 mod faults;
 mod local_router;

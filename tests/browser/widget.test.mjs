@@ -2,39 +2,13 @@
 // playwright-core), against the local stack with its demo data. Run by `make test`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { startStack, launchBrowser, SHOTS } from './harness.mjs';
 
-const BIN = process.env.LOCAL_STACK_BIN;
-const SHOTS = new URL('../../screenshots/', import.meta.url).pathname;
 let stack, browser, base;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 before(async () => {
-  assert.ok(BIN, 'LOCAL_STACK_BIN names the local stack binary (make test sets it)');
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  stack = spawn(BIN, [], { env: { ...process.env, PORT: String(port), ADMIN_TOKEN: 'browser-admin', WRITES_PER_MINUTE: '1000' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    let out = '';
-    stack.stdout.on('data', (d) => { out += d; if (out.includes('Ctrl-C')) resolve(); });
-    stack.on('exit', (code) => reject(new Error(`local stack exited ${code}: ${out}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  mkdirSync(SHOTS, { recursive: true });
+  ({ base, stack } = await startStack());
+  browser = await launchBrowser();
 });
 
 after(async () => {

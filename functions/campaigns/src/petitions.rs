@@ -21,6 +21,10 @@ async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
     match route_key(req).unwrap_or_default() {
         "POST /petitions" => crate::create(app, req, PETITION).await,
         "GET /petitions/{slug}" => crate::get(app, req, PETITION).await,
+        "PUT /petitions/{slug}" => crate::replace(app, req, PETITION).await,
+        "GET /admin/petitions" => crate::list(app, req, PETITION).await,
+        "POST /admin/petitions/{slug}/close" => crate::close(app, req, PETITION).await,
+        "GET /admin/petitions/{slug}/daily" => crate::daily(app, req, PETITION).await,
         "GET /petitions/{slug}/count" => count(app, req).await,
         "POST /petitions/{slug}/signatures" => signups::signup(app, req, PETITION).await,
         "GET /petitions/{slug}/signatures" => signups::signers(app, req, PETITION).await,

@@ -18,6 +18,10 @@ async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
     match route_key(req).unwrap_or_default() {
         "POST /pledges" => crate::create(app, req, PLEDGE).await,
         "GET /pledges/{slug}" => crate::get(app, req, PLEDGE).await,
+        "PUT /pledges/{slug}" => crate::replace(app, req, PLEDGE).await,
+        "GET /admin/pledges" => crate::list(app, req, PLEDGE).await,
+        "POST /admin/pledges/{slug}/close" => crate::close(app, req, PLEDGE).await,
+        "GET /admin/pledges/{slug}/daily" => crate::daily(app, req, PLEDGE).await,
         "POST /pledges/{slug}/signups" => signups::signup(app, req, PLEDGE).await,
         "GET /pledges/{slug}/signups" => signups::signers(app, req, PLEDGE).await,
         "GET /admin/pledges/{slug}/signups.csv" => signups::export_csv(app, req, PLEDGE).await,

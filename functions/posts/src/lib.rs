@@ -22,6 +22,7 @@ async fn dispatch(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         "POST /posts" => routes::create(app, req).await,
         "PUT /posts/{slug}" => routes::update(app, req).await,
         "DELETE /posts/{slug}" => routes::delete(app, req).await,
+        "POST /admin/preview" => routes::preview(app, req).await,
         _ => Err(unknown_route(req)),
     }
 }

@@ -49,6 +49,7 @@ async fn run() -> Result<(), String> {
 
     println!("\nRally local stack");
     println!("  demo blog    {}/", stack.base_url);
+    println!("  console      {}/admin (sign in with the admin token)", stack.base_url);
     println!("  API          {}/posts", stack.base_url);
     println!("  DynamoDB     {endpoint} (table {table}, {seeded} demo posts seeded)");
     println!("  admin token  {admin_token}");

@@ -130,6 +130,29 @@ const RECENT_THREAD: &[DemoComment] = &[
     ("Leo", "Pledged. Hope we reach the threshold before the deadline.", None),
 ];
 
+/// Comments waiting in the console's moderation queue, and one in the spam folder:
+/// `(author, body, status, why it was held)`.
+pub const HELD: &[(&str, &str, &str, &str)] = &[
+    (
+        "Sun-hee",
+        "My cousin was returned in 2019. Is there a way to ask the NGOs whether she is on their list?",
+        "pending",
+        "first_time",
+    ),
+    (
+        "Campaign links",
+        "More on this: [one](https://a.example/1), [two](https://b.example/2) and [three](https://c.example/3).",
+        "pending",
+        "links",
+    ),
+    (
+        "Cheap flights",
+        "Best prices on [flights](https://spam.example/f) and [hotels](https://spam.example/h) and [more](https://spam.example/m)!",
+        "spam",
+        "links",
+    ),
+];
+
 /// Seeds the demo threads (only onto posts that have none yet).
 pub async fn seed_comments(app: &App) -> Result<usize, StoreError> {
     use app::comment::CommentId;
@@ -160,6 +183,7 @@ pub async fn seed_comments(app: &App) -> Result<usize, StoreError> {
                         parent_id: reply_to.map(|n| ids[n as usize - 1].clone()),
                         is_post_author,
                         status: CommentStatus::Approved,
+                        held_reason: None,
                         email_hash: None,
                         commenter_key_hash: None,
                         edit_token_hash: app::config::sha256_hex(app::auth::random_token().as_bytes()),
@@ -174,8 +198,48 @@ pub async fn seed_comments(app: &App) -> Result<usize, StoreError> {
             }
             written += 1;
         }
+        if slug.as_ref() == RECENT {
+            written += seed_held(app, &slug).await?;
+        }
     }
     Ok(written)
+}
+
+/// The held comments of [`HELD`], posted as strangers post them and held for the reason
+/// given; the spam one is then marked spam as a moderator would.
+async fn seed_held(app: &App, slug: &Slug) -> Result<usize, StoreError> {
+    use app::comment::CommentId;
+    use app::store::{CommentStatus, HeldReason, NewCommentContext};
+    for (i, (author, body, status, reason)) in HELD.iter().enumerate() {
+        let now = time::now() - ::time::Duration::hours(5 - i as i64);
+        let id = CommentId::new();
+        let held_reason = match *reason {
+            "links" => HeldReason::Links,
+            _ => HeldReason::FirstTime,
+        };
+        let context = NewCommentContext {
+            id: id.clone(),
+            author: (*author).to_owned(),
+            website: None,
+            body: (*body).to_owned(),
+            body_html: app::markdown::render(body),
+            parent_id: None,
+            is_post_author: false,
+            status: CommentStatus::Pending,
+            held_reason: Some(held_reason),
+            email_hash: None,
+            commenter_key_hash: None,
+            edit_token_hash: app::config::sha256_hex(app::auth::random_token().as_bytes()),
+            notify: None,
+            limits: None,
+            now,
+        };
+        let comment = app.store.add_comment(slug, context).await?;
+        if *status == "spam" {
+            app.store.moderate(&comment, CommentStatus::Spam, now).await?;
+        }
+    }
+    Ok(HELD.len())
 }
 
 const SIGNERS: &[(&str, &str, Option<&str>, bool)] = &[
@@ -185,6 +249,10 @@ const SIGNERS: &[(&str, &str, Option<&str>, bool)] = &[
     ("A private signer", "private@example.org", None, false),
 ];
 
+/// How many days before today each of [`SIGNERS`] confirmed, so the console's chart
+/// has days to draw: with four signers, one a day on days 6, 3 and 3, and today.
+pub const SIGNED_DAYS_AGO: [i64; 4] = [6, 3, 3, 0];
+
 /// The petition to the ministry and the "$3 if 1,000 others will" pledge, with a few
 /// confirmed signers; skipped when they exist.
 pub async fn seed_campaigns(app: &App) -> Result<(), StoreError> {
@@ -193,6 +261,8 @@ pub async fn seed_campaigns(app: &App) -> Result<(), StoreError> {
     use app::store::Campaign;
     use app::store::campaigns::Terms;
     let now = time::now();
+    // A week old, so the signups of the last week fall inside it.
+    let created = now - ::time::Duration::days(7);
     let petition_slug = Slug::parse(PETITION).expect("valid");
     let recent = Slug::parse(RECENT).expect("valid");
     let petition = Campaign::new(
@@ -209,7 +279,7 @@ raise their cases with China and to offer them safe passage."
             organiser_email: Some("organiser@blog.example".into()),
             milestones: vec![10, 100, 1_000],
         },
-        now,
+        created,
     );
     let pledge_slug = Slug::parse(PLEDGE).expect("valid");
     let pledge = Campaign::new(
@@ -232,7 +302,7 @@ one family's way out."
             ),
             fulfilment_url: Some("https://fund.example/give".into()),
         },
-        now,
+        created,
     );
     let small_slug = Slug::parse(SMALL_PLEDGE).expect("valid");
     let small = Campaign::new(
@@ -249,7 +319,7 @@ one family's way out."
             fulfilment_text: Some("Pay the lawyers' fund by bank transfer; the page below has the account.".into()),
             fulfilment_url: Some("https://lawyers-fund.example/transfer".into()),
         },
-        now,
+        created,
     );
     let campaigns = [
         (&petition, Kind::Petition, &petition_slug),
@@ -262,7 +332,7 @@ one family's way out."
             Err(StoreError::Conflict(Check::SlugFree)) => continue,
             Err(err) => return Err(err),
         }
-        for (name, email, country, public) in SIGNERS {
+        for ((name, email, country, public), days_ago) in SIGNERS.iter().zip(SIGNED_DAYS_AGO) {
             let email = Email::parse(email).expect("valid");
             let details = SignupDetails {
                 name: (*name).into(),
@@ -280,7 +350,8 @@ one family's way out."
                 // The public signers also take the organiser's updates.
                 updates: *public,
             };
-            confirmed_signup(app, kind, slug, &email, details, now).await?;
+            let at = if days_ago == 0 { now } else { now - ::time::Duration::days(days_ago) };
+            confirmed_signup(app, kind, slug, &email, details, at).await?;
         }
     }
     Ok(())

@@ -1,4 +1,4 @@
-//! The blogger's moderation: `GET /admin/comments?status=pending` (oldest first) and
+//! The blogger's moderation: `GET /admin/comments` (the queue or the spam folder) and
 //! `POST /admin/comments/{id}/approve`, `/spam`, `/delete`.
 
 use app::auth::require_admin;
@@ -16,14 +16,23 @@ pub enum Action {
     Delete,
 }
 
+/// `GET /admin/comments?status=pending|spam&order=oldest|newest`: the held comments
+/// (or the spam) of every post, each with why it was held.
 pub async fn queue(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     require_admin(&app.config, req)?;
-    if !matches!(query_param(req, "status"), None | Some("pending")) {
-        return Err(ApiError::validation("status", "only the pending queue is listed"));
-    }
+    let status = match query_param(req, "status") {
+        None | Some("pending") => CommentStatus::Pending,
+        Some("spam") => CommentStatus::Spam,
+        Some(_) => return Err(ApiError::validation("status", "must be pending or spam")),
+    };
+    let newest_first = match query_param(req, "order") {
+        None | Some("oldest") => false,
+        Some("newest") => true,
+        Some(_) => return Err(ApiError::validation("order", "must be oldest or newest")),
+    };
     let page = app::http::page(req)?;
-    let (comments, next_cursor) = app.store.pending_comments(&page).await?;
-    let items: Vec<_> = comments.iter().map(Comment::view).collect();
+    let (comments, next_cursor) = app.store.held_comments(status, &page, newest_first).await?;
+    let items: Vec<_> = comments.iter().map(Comment::held_view).collect();
     Ok(json(StatusCode::OK, &json!({ "items": items, "next_cursor": next_cursor })))
 }
 

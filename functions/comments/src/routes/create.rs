@@ -29,8 +29,11 @@ pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError
     let salt = &app.config.ip_hash_salt;
     let email_hash = new.email.as_ref().map(|email| commenter_email_hash(email, salt));
     let key_hash = new.commenter_key.as_ref().map(|key| commenter_key_hash(key, salt));
-    let held = !is_post_author && super::held(app, &new.body, email_hash.as_deref(), key_hash.as_deref()).await?;
-    let status = if held { CommentStatus::Pending } else { CommentStatus::Approved };
+    let held_reason = match is_post_author {
+        true => None,
+        false => super::held(app, &new.body, email_hash.as_deref(), key_hash.as_deref()).await?,
+    };
+    let status = if held_reason.is_some() { CommentStatus::Pending } else { CommentStatus::Approved };
 
     // A reply notification goes to the address a person will confirm they hold: kept
     // by its address key, the one every mail Rally sends is checked against.
@@ -58,6 +61,7 @@ pub async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError
                 parent_id: new.parent_id,
                 is_post_author,
                 status,
+                held_reason,
                 email_hash,
                 commenter_key_hash: key_hash,
                 edit_token_hash: sha256_hex(edit_token.as_bytes()),

@@ -7,7 +7,7 @@ use app::auth::{client_hash, edit_token_matches, is_admin};
 use app::comment::edited_body;
 use app::config::sha256_hex;
 use app::http::{MAX_BODY, json, json_object, no_content};
-use app::store::{Check, ClientLimits, CommentEdit, CommentStatus};
+use app::store::{Check, ClientLimits, CommentEdit, CommentStatus, HeldReason};
 use app::{ApiError, App, markdown};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -25,16 +25,18 @@ pub async fn edit(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
     }
     // Held or spam stays so until the blogger decides; approved is held again when the
     // new body would be. Whether the commenter was approved before is already settled.
-    let status = match comment.status {
-        CommentStatus::Approved if super::too_many_links(app, &body) => CommentStatus::Pending,
-        other => other,
+    let (status, held_reason) = match comment.status {
+        CommentStatus::Approved if super::too_many_links(app, &body) => {
+            (CommentStatus::Pending, Some(HeldReason::Edit))
+        }
+        other => (other, None),
     };
     let limits = ClientLimits {
         client: client_hash(&app.config, req, now),
         body_hash: sha256_hex(body.as_bytes()),
         writes_per_minute: app.config.writes_per_minute,
     };
-    let edit = CommentEdit { body_html: markdown::render(&body), body, status, limits, now };
+    let edit = CommentEdit { body_html: markdown::render(&body), body, status, held_reason, limits, now };
     let edited = app.store.edit_comment(&comment, edit).await?;
     let code = if edited.status == CommentStatus::Approved { StatusCode::OK } else { StatusCode::ACCEPTED };
     Ok(json(code, &edited.view()))

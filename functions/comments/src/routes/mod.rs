@@ -19,7 +19,7 @@ pub use mailbox::{confirm_notifications, notifications_page, unsubscribe, unsubs
 use app::comment::CommentId;
 use app::http::path_param;
 use app::post::{PostSummary, Slug};
-use app::store::Comment;
+use app::store::{Comment, HeldReason};
 use app::{ApiError, App, markdown};
 use lambda_http::Request;
 
@@ -48,17 +48,23 @@ fn too_many_links(app: &App, body: &str) -> bool {
     app.config.moderation.max_links.is_some_and(|max| markdown::link_count(body) > max)
 }
 
-/// Whether the blogger's policy holds a new comment: too many links, or a first-time
-/// commenter (by address and commenter key) while first comments are held.
-async fn held(app: &App, body: &str, email_hash: Option<&str>, key_hash: Option<&str>) -> Result<bool, ApiError> {
+/// Whether the blogger's policy holds a new comment, and why: too many links, or a
+/// first-time commenter (by address and commenter key) while first comments are held.
+async fn held(
+    app: &App,
+    body: &str,
+    email_hash: Option<&str>,
+    key_hash: Option<&str>,
+) -> Result<Option<HeldReason>, ApiError> {
     if too_many_links(app, body) {
-        return Ok(true);
+        return Ok(Some(HeldReason::Links));
     }
     if !app.config.moderation.hold_first_time {
-        return Ok(false);
+        return Ok(None);
     }
-    match (email_hash, key_hash) {
-        (Some(email_hash), Some(key_hash)) => Ok(!app.store.known_commenter(email_hash, key_hash).await?),
-        _ => Ok(true),
-    }
+    let known = match (email_hash, key_hash) {
+        (Some(email_hash), Some(key_hash)) => app.store.known_commenter(email_hash, key_hash).await?,
+        _ => false,
+    };
+    Ok((!known).then_some(HeldReason::FirstTime))
 }

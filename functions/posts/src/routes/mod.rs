@@ -4,6 +4,7 @@ mod create;
 mod delete;
 mod get;
 mod list;
+mod preview;
 mod related;
 mod update;
 
@@ -11,6 +12,7 @@ pub use create::create;
 pub use delete::delete;
 pub use get::get;
 pub use list::list;
+pub use preview::preview;
 pub use related::related;
 pub use update::update;
 
