@@ -31,8 +31,8 @@ test: deps
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
-	cargo build --package local-stack
-	LOCAL_STACK_BIN="$(TARGET_DIR)/debug/local-stack" node --test --test-concurrency=1 tests/browser/widget.test.mjs tests/browser/console.test.mjs
+	cargo build --package local-stack --package rally-cli
+	LOCAL_STACK_BIN="$(TARGET_DIR)/debug/local-stack" RALLY_BIN="$(TARGET_DIR)/debug/rally" node --test --test-concurrency=1 tests/browser/widget.test.mjs tests/browser/console.test.mjs
 	tests/schemathesis/run "$(TARGET_DIR)/debug/local-stack" $(VENV)/bin/st
 	$(MAKE) --no-print-directory deploy-check
 	$(MAKE) --no-print-directory check-events

@@ -264,7 +264,8 @@ pub fn parse_post_url(raw: &str) -> Option<String> {
 pub const DEFAULT_WRITES_PER_MINUTE: u32 = 10;
 
 /// The hashing secret of a run against a local DynamoDB (the local stack, `sam local`).
-fn local_secret(table_name: &str) -> String {
+/// The hashing secret of a local stack's table (never a deployment's).
+pub fn local_secret(table_name: &str) -> String {
     format!("local-{table_name}")
 }
 

@@ -155,7 +155,8 @@ impl From<Check> for ApiError {
             | Check::AddressCap
             | Check::DayCap
             | Check::Unsettled
-            | Check::JobAtStep => Self::Internal(format!("an unexpected check failed: {check:?}").into()),
+            | Check::JobAtStep
+            | Check::NumberUnchanged => Self::Internal(format!("an unexpected check failed: {check:?}").into()),
         }
     }
 }

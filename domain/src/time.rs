@@ -66,6 +66,16 @@ pub fn parse(raw: &str) -> Result<Timestamp, String> {
     Ok(at.replace_nanosecond(0).expect("zero nanoseconds is valid"))
 }
 
+/// A time given in milliseconds since the epoch (an export's), to the second, within the
+/// years the API allows.
+pub fn from_millis(ms: i64) -> Result<Timestamp, String> {
+    let at = OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).map_err(|e| e.to_string())?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&at.year()) {
+        return Err(format!("must be between the years {MIN_YEAR} and {MAX_YEAR}"));
+    }
+    Ok(at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

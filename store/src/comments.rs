@@ -33,7 +33,7 @@ use domain::time::{self as t, Timestamp};
 
 const THREAD_KEYS: [&str; 2] = ["PK", "SK"];
 /// Top-level numbers are padded so they sort as strings: room for 99,999,999 comments.
-const NUMBER_WIDTH: usize = 8;
+pub(crate) const NUMBER_WIDTH: usize = 8;
 /// How long rate windows and "last body" markers are kept.
 const LAST_BODY_TTL_SECS: i64 = 24 * 3600;
 
@@ -65,13 +65,13 @@ pub enum ThreadSort {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Comment {
     #[serde(rename = "PK")]
-    pk: String,
+    pub(crate) pk: String,
     #[serde(rename = "SK")]
-    sk: String,
+    pub(crate) sk: String,
     #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
-    gsi1pk: Option<String>,
+    pub(crate) gsi1pk: Option<String>,
     #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
-    gsi1sk: Option<String>,
+    pub(crate) gsi1sk: Option<String>,
     pub id: String,
     pub post: String,
     pub parent_id: Option<String>,
@@ -105,6 +105,9 @@ pub struct Comment {
     /// Why it was held, while it is held or spam.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_reason: Option<HeldReason>,
+    /// Brought over from another system by `rally import`: nobody is mailed about it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub imported: bool,
 }
 
 impl Comment {
@@ -205,20 +208,20 @@ pub struct CommentView<'a> {
 }
 
 #[derive(Serialize, Deserialize)]
-struct Pointer {
+pub(crate) struct Pointer {
     #[serde(rename = "PK")]
-    pk: String,
+    pub(crate) pk: String,
     #[serde(rename = "SK")]
-    sk: String,
-    post: String,
-    path: String,
-    depth: u32,
+    pub(crate) sk: String,
+    pub(crate) post: String,
+    pub(crate) path: String,
+    pub(crate) depth: u32,
 }
 
-use keys::comment_pointer as pointer_pk;
+pub(crate) use keys::comment_pointer as pointer_pk;
 
 /// The `GSI1` partition a comment of this status is listed in for the blogger.
-fn queue_of(status: CommentStatus) -> Option<&'static str> {
+pub(crate) fn queue_of(status: CommentStatus) -> Option<&'static str> {
     match status {
         CommentStatus::Approved => None,
         CommentStatus::Pending => Some(PENDING),
@@ -348,6 +351,7 @@ impl Store {
             notify_address: new.notify.as_ref().map(|n| n.address.clone()),
             shown_ms: counted.then(|| t::millis(new.now)),
             held_reason: (!counted).then_some(new.held_reason).flatten(),
+            imported: false,
         };
         tx.own(self.put_new(to_item(&comment)));
         if let Some(notify) = &new.notify {
@@ -711,6 +715,31 @@ impl Store {
         Ok((comments, next))
     }
 
+    /// How many comments each post has held and in spam (by slug), from the index's keys.
+    pub async fn held_counts(&self) -> Result<HashMap<String, (u64, u64)>, StoreError> {
+        let mut counts: HashMap<String, (u64, u64)> = HashMap::new();
+        for (queue, spam) in [(PENDING, false), (keys::SPAM, true)] {
+            let mut page = Page { limit: Page::MAX_LIMIT, cursor: None };
+            loop {
+                let (entries, next) = self.gsi1_keys_page(queue, &page, false).await?;
+                for entry in &entries {
+                    let Some(slug) =
+                        entry.get("PK").and_then(|v| v.as_s().ok()).and_then(|pk| pk.strip_prefix("POST#"))
+                    else {
+                        continue;
+                    };
+                    let count = counts.entry(slug.to_owned()).or_default();
+                    if spam { count.1 += 1 } else { count.0 += 1 }
+                }
+                match next {
+                    Some(cursor) => page.cursor = Some(cursor),
+                    None => break,
+                }
+            }
+        }
+        Ok(counts)
+    }
+
     /// Moves a comment to `status` (approve or spam), keeping the post's count exact and
     /// remembering an approved commenter so the first-time rule lets them through.
     pub async fn moderate(&self, comment: &Comment, status: CommentStatus, now: Timestamp) -> Result<(), StoreError> {
@@ -790,6 +819,6 @@ fn to_value(status: CommentStatus) -> AttributeValue {
 }
 
 /// A fresh thread version: any value that differs from every earlier one.
-fn thread_version() -> String {
+pub(crate) fn thread_version() -> String {
     ulid::Ulid::new().to_string()
 }

@@ -97,4 +97,6 @@ pub enum Check {
     CampaignThere,
     /// The campaign is there with the outcome it was read with (an edit or a close).
     CampaignUnchanged,
+    /// The post's sequence of numbers is as it was read (an import numbering a chunk).
+    NumberUnchanged,
 }

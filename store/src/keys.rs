@@ -89,6 +89,14 @@ pub fn signup_day(date: &str) -> String {
 
 pub const DAY_PREFIX: &str = "DAY#";
 
+/// The marker of a comment brought over by `rally import`, by its source key
+/// (`{format}#{id in the source}`).
+pub fn imported(source: &str) -> String {
+    format!("{IMPORTED_PREFIX}{source}")
+}
+
+pub const IMPORTED_PREFIX: &str = "IMPORT#";
+
 /// The partition that lists every campaign for the organiser, newest first within a kind.
 pub const CAMPAIGNS: &str = "CAMPAIGNS";
 
@@ -268,6 +276,7 @@ mod tests {
             (shard(Kind::Petition, &slug("p"), 15), "PETITION#p#S15"),
             (signup("ab"), "SIGNUP#ab"),
             (signup_day("2026-12-01"), "DAY#2026-12-01"),
+            (imported("disqus#123"), "IMPORT#disqus#123"),
             (campaign_entry(Kind::Pledge, "2026-12-01T10:00:00Z", "p"), "PLEDGE#2026-12-01T10:00:00Z#p"),
             (signers(Kind::Pledge, &slug("p")), "SIGNERS#PLEDGE#p"),
             (signer_order("2026-11-29T10:00:00Z", "SIGNUP#ab"), "2026-11-29T10:00:00Z#SIGNUP#ab"),
@@ -311,6 +320,7 @@ mod tests {
             (SPAM, "SPAM"),
             (CAMPAIGNS, "CAMPAIGNS"),
             (DAY_PREFIX, "DAY#"),
+            (IMPORTED_PREFIX, "IMPORT#"),
             (COUNTER, "#COUNT"),
             (SIGNUP_PREFIX, "SIGNUP#"),
             (OUTBOX_PREFIX, "OUTBOX#"),
@@ -356,6 +366,7 @@ mod tests {
             "`{confirmed_at}#SIGNUP#{signer key}`",
             "`#COUNT`",
             "`DAY#{date}`",
+            "`IMPORT#{source}`",
             "`CAMPAIGNS`",
             "`{kind}#{created_at}#{slug}`",
             "`SPAM`",

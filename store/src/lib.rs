@@ -9,6 +9,7 @@
 //! | comment the thread shows | `POST#{slug}` | `C#{thread path}` | | |
 //! | held or spam comment (with why it was held) | `POST#{slug}` | `X#{thread path}` | `PENDING` while held, `SPAM` once spam | `{created_at}#{id}` |
 //! | comment by id | `COMMENT#{id}` | `#META` | | |
+//! | a comment brought over by `rally import`, by its source id (`disqus#…`) | `IMPORT#{source}` | `#META` | | |
 //! | commenter approved before (with the keys they were approved with) | `COMMENTER#{address hash}` | `#META` | | |
 //! | petition, pledge | `PETITION#{slug}`, `PLEDGE#{slug}` | `#META` | `PLEDGES#UNSETTLED` while a pledge is unsettled | `{deadline}#{slug}` |
 //! | confirmed signup (sharded) | `{kind}#{slug}#S{shard}` | `SIGNUP#{signer key}` | `SIGNERS#{kind}#{slug}` if public | `{confirmed_at}#SIGNUP#{signer key}` |
@@ -53,6 +54,7 @@ pub mod campaigns;
 mod comments;
 mod cursor;
 mod error;
+pub mod imports;
 pub mod jobs;
 pub mod keys;
 pub mod mailbox;
@@ -514,10 +516,11 @@ impl Store {
     }
 
     /// Sends write requests 25 a call, following the requests DynamoDB leaves
-    /// unprocessed until none is left.
+    /// unprocessed (a throttled partition) after a growing pause, until none is left.
     async fn batch_write(&self, requests: Vec<aws_sdk_dynamodb::types::WriteRequest>) -> Result<(), StoreError> {
         for chunk in requests.chunks(25) {
             let mut requests = chunk.to_vec();
+            let mut pause = Duration::from_millis(25);
             while !requests.is_empty() {
                 let output = self
                     .client
@@ -527,6 +530,10 @@ impl Store {
                     .await
                     .map_err(sdk_error)?;
                 requests = output.unprocessed_items().and_then(|u| u.get(&self.table)).cloned().unwrap_or_default();
+                if !requests.is_empty() {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
             }
         }
         Ok(())

@@ -9,6 +9,7 @@ mod comments;
 mod console;
 mod events;
 mod faults;
+mod import;
 mod local_router;
 mod notifications;
 mod openapi;

@@ -218,6 +218,7 @@ async fn the_moderator_is_told_of_each_held_comment_once_without_its_links() {
     let notices = mails_to(&app, "blogger@blog.example").await;
     assert_eq!(notices.len(), 1);
     assert!(notices[0].text.contains("Spammy") && notices[0].text.contains("held for review"), "{}", notices[0].text);
+    assert!(notices[0].text.contains("console, at /admin"), "it says where to moderate: {}", notices[0].text);
     assert!(!app::input::contains_web_address(&notices[0].text), "{}", notices[0].text);
     posted(&app, "held", json!({"author": "Fine", "body": "No links"})).await;
     assert_eq!(mails_to(&app, "blogger@blog.example").await.len(), 1, "approved comments are not announced");

@@ -28,12 +28,14 @@ export async function startStack(env = {}) {
     env: { ...process.env, PORT: String(port), ADMIN_TOKEN, WRITES_PER_MINUTE: '1000', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise((resolve, reject) => {
+  const printed = await new Promise((resolve, reject) => {
     let out = '';
-    stack.stdout.on('data', (d) => { out += d; if (out.includes('Ctrl-C')) resolve(); });
+    stack.stdout.on('data', (d) => { out += d; if (out.includes('Ctrl-C')) resolve(out); });
     stack.on('exit', (code) => reject(new Error(`local stack exited ${code}: ${out}`)));
   });
-  return { base: `http://127.0.0.1:${port}`, stack };
+  // "DynamoDB     http://127.0.0.1:8000 (table rally-local-123, …)": where `rally` writes.
+  const [, endpoint, table] = printed.match(/DynamoDB\s+(\S+) \(table (\S+),/) ?? [];
+  return { base: `http://127.0.0.1:${port}`, stack, endpoint, table };
 }
 
 export async function launchBrowser() {

@@ -2,12 +2,13 @@
 // playwright-core), against the local stack with its demo data. Run by `make test`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { startStack, launchBrowser, SHOTS } from './harness.mjs';
 
-let stack, browser, base;
+let stack, browser, base, endpoint, table;
 
 before(async () => {
-  ({ base, stack } = await startStack());
+  ({ base, stack, endpoint, table } = await startStack());
   browser = await launchBrowser();
 });
 
@@ -256,4 +257,28 @@ test('screenshots of every widget in light and dark mode', async () => {
     assert.equal(background, scheme === 'dark' ? 'rgb(27, 27, 31)' : 'rgb(255, 255, 255)');
     await page.context().close();
   }
+});
+
+test('a WordPress export imported with `rally` shows on the demo blog, nested and numbered', async () => {
+  assert.ok(process.env.RALLY_BIN, 'RALLY_BIN names the rally binary (make test sets it)');
+  const fixture = new URL('../fixtures/import/wordpress.xml', import.meta.url).pathname;
+  const run = spawnSync(process.env.RALLY_BIN, ['--quiet', '--endpoint', endpoint, '--table', table, 'import', 'wordpress', fixture], { encoding: 'utf8' });
+  // 2: done, and the summary names what was skipped (a reply to a comment the export lacks).
+  assert.equal(run.status, 2, run.stderr + run.stdout);
+  assert.match(run.stdout, /IP addresses dropped/);
+  assert.match(run.stdout, /comment 209 \(wordpress#209\) answers wordpress#999/);
+  const page = await blog();
+  const zoe = page.locator(`${recent} .rally-c`, { hasText: 'Thank you for following this up' });
+  await zoe.waitFor();
+  assert.equal(await zoe.getAttribute('style'), '--depth:0');
+  assert.match((await zoe.locator('.rally-num').first().textContent()).trim(), /^#\d+$/);
+  const reply = page.locator(`${recent} .rally-c`, { hasText: 'Please share it' });
+  assert.equal(await reply.getAttribute('style'), '--depth:1');
+  const deeper = page.locator(`${recent} .rally-c`, { hasText: 'Shared it with my reading group' });
+  assert.equal(await deeper.getAttribute('style'), '--depth:2');
+  const old = page.locator('#chuseok-for-beginners .rally-c', { hasText: 'Songpyeon recipe' });
+  await old.waitFor();
+  assert.equal((await old.locator('.rally-num').textContent()).trim(), '#1');
+  assert.equal(await page.locator(`${recent} .rally-c`, { hasText: 'Buy now' }).count(), 0, 'spam stays out');
+  await page.context().close();
 });

@@ -44,6 +44,10 @@ impl Events {
 
     /// A comment the thread shows, new there (posted approved, or approved later).
     pub(crate) async fn on_shown_comment(&self, reply: Comment) -> Result<(), RecordError> {
+        // Brought over by `rally import`: old news to everyone; nobody is told.
+        if reply.imported {
+            return Ok(());
+        }
         self.hook("comment.created", &reply.id, serde_json::json!({ "post": reply.post, "comment": reply.view() }))
             .await?;
         let Some(parent_id) = &reply.parent_id else { return Ok(()) };
@@ -86,14 +90,14 @@ impl Events {
 
     /// A comment held for review: the moderator is told, if one is configured.
     pub(crate) async fn on_held_comment(&self, held: Comment) -> Result<(), RecordError> {
-        if held.status != CommentStatus::Pending {
+        if held.status != CommentStatus::Pending || held.imported {
             return Ok(());
         }
         self.hook("comment.held", &held.id, serde_json::json!({ "post": held.post, "comment": held.view() })).await?;
         let Some(moderator) = &self.app.config.moderator_email else { return Ok(()) };
         let text = format!(
             "Hello,\n\na comment by {author} on the post \"{post}\" is held for review:\n\n{quote}\n\nApprove it, mark it \
-             as spam or delete it in the moderation queue (GET /admin/comments?status=pending with your admin token).\n",
+             as spam or delete it in your console, at /admin on your Rally stack.\n",
             author = held.author,
             post = held.post,
             quote = quoted(&held.body),

@@ -1,0 +1,273 @@
+//! `rally import` of the fixtures in `tests/fixtures/import/` (written for these tests, one
+//! per format) into DynamoDB Local, read back through the API: nesting, numbers, status,
+//! sanitised bodies, placeholders, what is skipped and why, and a second import that adds
+//! nothing. And bad input: not XML, a file cut short, an unknown WXR version, a slug that
+//! is no slug.
+
+use std::path::{Path, PathBuf};
+
+use app::post::Slug;
+use rally_cli::import::{Format, Options, Summary};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/import").join(name)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("rally-test-{}-{name}", ulid::Ulid::new()))
+}
+
+async fn import(app: &TestApp, format: Format, file: &Path, adjust: impl FnOnce(&mut Options)) -> Summary {
+    let mut options = Options {
+        format,
+        file: file.to_owned(),
+        map: None,
+        existing_posts_only: false,
+        dry_run: false,
+        author: "Min-jun".into(),
+        quiet: true,
+    };
+    adjust(&mut options);
+    rally_cli::import::run(&app.stack.app.store, &app.stack.app.config.ip_hash_salt, &options).await.unwrap()
+}
+
+/// The command line, as a blogger runs it: its exit code.
+async fn rally(app: &TestApp, args: &[&str]) -> i32 {
+    let config = &app.stack.app.config;
+    let endpoint = config.dynamodb_endpoint.clone().unwrap();
+    let mut all = vec![
+        "rally",
+        "--quiet",
+        "--table",
+        &config.table_name,
+        "--endpoint",
+        &endpoint,
+        "--secret",
+        &config.ip_hash_salt,
+    ];
+    all.extend_from_slice(args);
+    rally_cli::run_from(all).await
+}
+
+async fn thread(app: &TestApp, slug: &str) -> Value {
+    let answer = app.get(&format!("/posts/{slug}/comments?limit=200")).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.body
+}
+
+fn column<'a>(items: &'a Value, field: &str) -> Vec<&'a Value> {
+    items["items"].as_array().unwrap().iter().map(|c| &c[field]).collect()
+}
+
+async fn queue(app: &TestApp, status: &str) -> Vec<String> {
+    let answer = app.send(app.admin(Method::GET, &format!("/admin/comments?status={status}&limit=200"))).await;
+    answer.body["items"].as_array().unwrap().iter().map(|c| c["author"].as_str().unwrap().to_owned()).collect()
+}
+
+fn skipped(summary: &Summary, why: &str) -> usize {
+    summary.skipped.iter().filter(|(reason, _)| reason.contains(why)).map(|(_, (n, _))| n).sum()
+}
+
+#[tokio::test]
+async fn a_disqus_export_comes_over_nested_numbered_and_sanitised_and_a_second_import_adds_nothing() {
+    let app = TestApp::spawn().await;
+    app.given_post("china-returns-31-refugees", "2012-03-08T09:00:00Z", &[]).await;
+    let summary = import(&app, Format::Disqus, &fixture("disqus.xml"), |_| {}).await;
+    assert_eq!((summary.threads, summary.posts_found, summary.posts_created), (3, 1, 1), "{summary:?}");
+    assert_eq!((summary.approved, summary.held, summary.spam, summary.placeholders), (5, 1, 1, 1), "{summary:?}");
+    assert_eq!(skipped(&summary, "no replies"), 1);
+    assert_eq!(skipped(&summary, "does not have"), 1);
+    assert_eq!(skipped(&summary, "no valid slug"), 1);
+    assert!(summary.skipped.values().flat_map(|(_, m)| m).any(|m| m.contains("post 108") && m.contains("disqus#999")));
+    assert!(summary.skipped.values().flat_map(|(_, m)| m).any(|m| m.contains("?p=99")), "{summary:?}");
+    assert_eq!((summary.ip_addresses_dropped, summary.emails_hashed), (5, 7));
+
+    let read = thread(&app, "china-returns-31-refugees").await;
+    let authors: Vec<_> = column(&read, "author").iter().map(|a| a.as_str().unwrap()).collect();
+    assert_eq!(authors, ["Grace", "Tomás", "김민준", "", "Aiko 愛子"]);
+    assert_eq!(column(&read, "depth"), [&json!(0), &json!(1), &json!(2), &json!(0), &json!(1)]);
+    // Numbers in date order, held and spam ones taking theirs as a live comment would.
+    assert_eq!(column(&read, "number"), [&json!(1), &Value::Null, &Value::Null, &json!(3), &Value::Null]);
+    assert_eq!(column(&read, "deleted"), [&json!(false), &json!(false), &json!(false), &json!(true), &json!(false)]);
+    let items = read["items"].as_array().unwrap();
+    assert_eq!(items[1]["parent_id"], items[0]["id"]);
+    assert_eq!(items[2]["parent_id"], items[1]["id"]);
+    assert_eq!(items[4]["parent_id"], items[3]["id"]);
+    assert_eq!(
+        items[0]["body_html"],
+        "<p>This is <strong>heartbreaking</strong>. Is there anything people outside Korea can do?</p>\n"
+    );
+    let signed = items[1]["body_html"].as_str().unwrap();
+    assert!(
+        signed.contains(r#"<a href="https://petition.example/stop" rel="nofollow ugc noopener">the petition</a>"#),
+        "{signed}"
+    );
+    assert!(!signed.contains("script") && !signed.contains("alert") && !signed.contains("onerror"), "{signed}");
+    assert!(signed.contains("Done &amp; shared."), "{signed}");
+    assert_eq!(items[3]["body_html"], "", "a placeholder keeps no text");
+    assert_eq!(read["count"], 4);
+    assert_eq!(queue(&app, "pending").await, ["Leo"]);
+    assert_eq!(queue(&app, "spam").await, ["Deals"]);
+    assert!(app.stack.mails().await.is_empty(), "nobody is mailed about comments brought over");
+
+    // The thread with no post got one, dated by its first comment, its window long closed.
+    let made = app.get("/posts/what-happens-to-returned-defectors").await.body;
+    assert_eq!(made["title"], "What happens to defectors who are sent back?");
+    assert_eq!(made["published_at"], "2013-06-02T12:00:00Z");
+    assert_eq!(made["comments_open"], false);
+    assert_eq!(thread(&app, "what-happens-to-returned-defectors").await["count"], 1);
+
+    // Again: nothing new, the same thread to the byte, the same exit code (the skips remain).
+    let before = app.get("/posts/china-returns-31-refugees/comments?limit=200").await.body;
+    let again = import(&app, Format::Disqus, &fixture("disqus.xml"), |_| {}).await;
+    assert_eq!(
+        (again.approved, again.held, again.spam, again.placeholders, again.already),
+        (0, 0, 0, 0, 8),
+        "{again:?}"
+    );
+    assert_eq!(again.posts_created, 0);
+    assert_eq!(app.get("/posts/china-returns-31-refugees/comments?limit=200").await.body, before);
+    assert_eq!(
+        rally(&app, &["import", "disqus", fixture("disqus.xml").to_str().unwrap()]).await,
+        2,
+        "skips make exit 2"
+    );
+
+    let stats = rally_cli::stats::gather(&app.stack.app.store).await.unwrap();
+    let post = stats["posts"].as_array().unwrap().iter().find(|p| p["slug"] == "china-returns-31-refugees").unwrap();
+    assert_eq!((post["comments"].clone(), post["held"].clone(), post["spam"].clone()), (json!(4), json!(1), json!(1)));
+}
+
+#[tokio::test]
+async fn a_wordpress_export_continues_the_numbers_keeps_paragraphs_and_leaves_pingbacks_out() {
+    let app = TestApp::spawn().await;
+    app.given_post("families-still-held-at-the-border", "2026-11-20T09:00:00Z", &[]).await;
+    let live = app
+        .send(
+            app.http
+                .post(app.url("/posts/families-still-held-at-the-border/comments"))
+                .json(&json!({"author": "Live", "body": "Already here"})),
+        )
+        .await;
+    assert_eq!(live.status, StatusCode::CREATED);
+    let summary = import(&app, Format::Wordpress, &fixture("wordpress.xml"), |_| {}).await;
+    assert_eq!((summary.threads, summary.posts_found, summary.posts_created), (2, 1, 1), "{summary:?}");
+    assert_eq!((summary.approved, summary.held, summary.spam, summary.placeholders), (5, 1, 1, 1), "{summary:?}");
+    assert_eq!(summary.left_out.get("pingbacks"), Some(&1));
+    assert_eq!(skipped(&summary, "does not have"), 1);
+
+    let read = thread(&app, "families-still-held-at-the-border").await;
+    let authors: Vec<_> = column(&read, "author").iter().map(|a| a.as_str().unwrap()).collect();
+    assert_eq!(authors, ["Live", "Zoë Ångström", "Min-jun", "Søren", "", "Answer"]);
+    assert_eq!(column(&read, "number"), [&json!(1), &json!(2), &Value::Null, &Value::Null, &json!(5), &Value::Null]);
+    let items = read["items"].as_array().unwrap();
+    assert_eq!(items[1]["website"], "https://zoe.example");
+    assert_eq!(items[1]["created_at"], "2026-11-21T09:00:00Z", "the GMT date");
+    let zoe = items[1]["body_html"].as_str().unwrap();
+    assert!(zoe.starts_with("<p>Thank you for following this up.<br />\nI wrote to my MP today.</p>"), "{zoe}");
+    assert!(
+        zoe.contains(r#"<a href="https://parliament.example/letter" rel="nofollow ugc noopener">letter</a>"#),
+        "{zoe}"
+    );
+    let reply = items[2]["body_html"].as_str().unwrap();
+    assert!(reply.contains("<strong>Thank you</strong>") && !reply.contains("cookie"), "{reply}");
+    assert_eq!(read["count"], 5);
+    assert_eq!(queue(&app, "pending").await, ["Ji-woo"]);
+    assert_eq!(queue(&app, "spam").await, ["Best Deals"]);
+    let chuseok = app.get("/posts/chuseok-for-beginners").await.body;
+    assert_eq!(chuseok["published_at"], "2012-09-29T08:00:00Z");
+    assert_eq!(chuseok["author"], "Min-jun");
+    assert_eq!(thread(&app, "chuseok-for-beginners").await["items"][0]["author"], "Hana 하나");
+}
+
+#[tokio::test]
+async fn an_isso_database_comes_over_with_its_markdown() {
+    let app = TestApp::spawn().await;
+    let db = scratch("comments.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(&std::fs::read_to_string(fixture("isso.sql")).unwrap())
+        .unwrap();
+    let summary = import(&app, Format::Isso, &db, |_| {}).await;
+    assert_eq!((summary.threads, summary.posts_created), (2, 2), "{summary:?}");
+    assert_eq!((summary.approved, summary.held, summary.placeholders), (5, 1, 1), "{summary:?}");
+    assert_eq!(skipped(&summary, "does not have"), 1);
+    assert_eq!(summary.ip_addresses_dropped, 8);
+    let read = thread(&app, "china-returns-31-refugees").await;
+    let items = read["items"].as_array().unwrap();
+    let authors: Vec<_> = items.iter().map(|c| c["author"].as_str().unwrap()).collect();
+    assert_eq!(authors, ["Grace", "Tomás Ruiz", "김민준", "", "Aiko"]);
+    assert!(
+        items[0]["body_html"]
+            .as_str()
+            .unwrap()
+            .contains(r#"<strong>heartbreaking</strong>. See <a href="https://ngo.example/report""#)
+    );
+    assert_eq!(items[0]["website"], "https://grace.example");
+    assert!(items[1]["body_html"].as_str().unwrap().contains("&lt;script&gt;"), "raw HTML in Markdown stays text");
+    assert_eq!(items[2]["website"], Value::Null, "a javascript: website is dropped");
+    assert_eq!(items[1]["created_at"], "2012-03-08T11:30:00Z");
+    assert_eq!(queue(&app, "pending").await, ["Leo"]);
+    assert_eq!(thread(&app, "isso-only-thread").await["count"], 1);
+    let _ = std::fs::remove_file(db);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_message_and_the_rest_still_comes_over() {
+    let app = TestApp::spawn().await;
+    // Not XML at all, and not the export asked for: nothing can be done (exit 1).
+    let junk = scratch("junk.xml");
+    std::fs::write(&junk, "name,email\nGrace,grace@example.org\n").unwrap();
+    assert_eq!(rally(&app, &["import", "disqus", junk.to_str().unwrap()]).await, 1);
+    assert_eq!(rally(&app, &["import", "wordpress", fixture("disqus.xml").to_str().unwrap()]).await, 1);
+    assert_eq!(rally(&app, &["import", "isso", junk.to_str().unwrap()]).await, 1);
+    // An unknown WXR version.
+    let future = scratch("future.xml");
+    std::fs::write(&future, std::fs::read_to_string(fixture("wordpress.xml")).unwrap().replace(">1.2<", ">9.9<"))
+        .unwrap();
+    assert_eq!(rally(&app, &["import", "wordpress", future.to_str().unwrap()]).await, 1);
+    assert_eq!(app.get("/posts/chuseok-for-beginners").await.status, StatusCode::NOT_FOUND, "nothing written");
+
+    // A dry run reads everything and writes nothing.
+    let dry = import(&app, Format::Disqus, &fixture("disqus.xml"), |o| o.dry_run = true).await;
+    assert_eq!((dry.approved, dry.posts_created), (5, 2));
+    assert_eq!(app.get("/posts/china-returns-31-refugees").await.status, StatusCode::NOT_FOUND);
+
+    // Cut short in the middle of a post: what came before comes over, and it says where.
+    let text = std::fs::read_to_string(fixture("disqus.xml")).unwrap();
+    let cut = scratch("cut.xml");
+    std::fs::write(&cut, &text[..text.find("<post dsq:id=\"105\">").unwrap() + 40]).unwrap();
+    let partial = import(&app, Format::Disqus, &cut, |_| {}).await;
+    let problem = partial.problems.join("\n");
+    assert!(problem.contains("line ") && problem.contains("cut short"), "{problem}");
+    assert_eq!(partial.approved, 3, "{partial:?}");
+    assert!(partial.skipped_any());
+
+    // A map names the slug for the thread whose link has none; existing posts only.
+    let map = scratch("map.txt");
+    std::fs::write(&map, "# old pages\nhttps://blog.example/?p=99   an-old-page\n").unwrap();
+    app.given_post("an-old-page", "2011-01-01T09:00:00Z", &[]).await;
+    let mapped = import(&app, Format::Disqus, &fixture("disqus.xml"), |o| {
+        o.map = Some(map.clone());
+        o.existing_posts_only = true;
+    })
+    .await;
+    assert_eq!(skipped(&mapped, "no valid slug"), 0);
+    assert_eq!(skipped(&mapped, "--existing-posts-only"), 1, "{mapped:?}");
+    assert_eq!(thread(&app, "an-old-page").await["items"][0]["author"], "Hana");
+    assert_eq!(app.get("/posts/what-happens-to-returned-defectors").await.status, StatusCode::NOT_FOUND);
+    assert!(Slug::parse("an-old-page").is_ok());
+    let bad_map = scratch("bad-map.txt");
+    std::fs::write(&bad_map, "just-one-column\n").unwrap();
+    let code =
+        rally(&app, &["import", "disqus", fixture("disqus.xml").to_str().unwrap(), "--map", bad_map.to_str().unwrap()])
+            .await;
+    assert_eq!(code, 1);
+    for file in [junk, future, cut, map, bad_map] {
+        let _ = std::fs::remove_file(file);
+    }
+}
