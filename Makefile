@@ -86,7 +86,7 @@ release: deps
 # Measures, never judges: the numbers go to bench/results.md and no figure fails the build.
 bench: deps .tools/wrk.stamp
 	@start=$$(date +%s); $(MAKE) --no-print-directory release && \
-	cargo build --profile bench-harness --package bench && \
+	cargo build --profile bench-harness --package bench --package rally-cli && \
 	BENCH_BUILD_SECONDS=$$(( $$(date +%s) - start )) BENCH_LAMBDA_DIR="$(TARGET_DIR)/lambda" \
 	  BENCH_BIN_DIR="$(TARGET_DIR)/x86_64-unknown-linux-gnu/release" "$(TARGET_DIR)/bench-harness/rally-bench"
 

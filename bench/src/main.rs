@@ -13,6 +13,7 @@ mod capacity;
 mod ceiling;
 mod cold_start;
 mod fanout;
+mod import;
 mod load;
 mod report;
 mod viral;
@@ -72,6 +73,20 @@ async fn run() -> Result<(), String> {
         build_seconds: std::env::var("BENCH_BUILD_SECONDS").ok().and_then(|s| s.parse().ok()),
         ..Default::default()
     };
+
+    let rally = PathBuf::from(env_or("BENCH_RALLY", &target.join("bench-harness/rally").to_string_lossy()));
+    let import_comments = number("BENCH_IMPORT_COMMENTS", 100_000)? as usize;
+    // The importer alone, for measuring a change to it without the hour of load.
+    if std::env::var("BENCH_IMPORT_ONLY").is_ok_and(|v| v == "1") {
+        let dynamodb = DynamoDbLocal::start()?;
+        let template = Template::load(&template::default_path())?;
+        let scratch = std::env::temp_dir().join(format!("rally-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+        println!("rally import of a generated {import_comments}-comment WordPress export");
+        let run = import::run(&rally, &dynamodb.endpoint, &template, import_comments, &scratch).await?;
+        println!("{}", report::import_line(&run));
+        return Ok(());
+    }
 
     println!("package sizes");
     for name in FUNCTIONS {
@@ -234,6 +249,9 @@ async fn run() -> Result<(), String> {
     results.fanout = Some(fanout::run(&dynamodb.endpoint, &template, fan_signers, fan_rate).await?);
 
     let _ = std::fs::remove_dir_all(&scratch);
+    println!("rally import of a generated {import_comments}-comment WordPress export");
+    results.import = Some(import::run(&rally, &dynamodb.endpoint, &template, import_comments, &scratch).await?);
+
     results.harness_seconds = began.elapsed().as_secs();
     let text = report::render(&results, &report::Machine::read().await);
     std::fs::write(&out, text).map_err(|e| format!("{}: {e}", out.display()))?;

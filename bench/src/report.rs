@@ -51,6 +51,7 @@ pub struct Results {
     pub fresh_confirmations: Option<(u64, u64)>,
     pub viral: Option<Day>,
     pub fanout: Option<crate::fanout::Fanout>,
+    pub import: Option<crate::import::ImportRun>,
 }
 
 pub struct Machine {
@@ -364,6 +365,16 @@ pub fn render(r: &Results, machine: &Machine) -> String {
         );
     }
 
+    if let Some(run) = &r.import {
+        let _ = writeln!(s, "\n## Bringing comments over\n");
+        let _ = writeln!(
+            s,
+            "`rally import wordpress` of a generated WXR 1.2 file into a fresh table of a local stack (its stream \
+             delivered to the events function, as on AWS), every count checked afterwards:\n\n{}",
+            import_line(run)
+        );
+    }
+
     let _ = writeln!(s, "\n## The widget\n");
     let _ = writeln!(s, "| asset | bytes | gzip -9 |\n|---|---:|---:|");
     let mut total = 0;
@@ -373,6 +384,20 @@ pub fn render(r: &Results, machine: &Machine) -> String {
     }
     let _ = writeln!(s, "| **together** | | **{total}** (budget 10 KB; Isso ships about 20 KB) |");
     s
+}
+
+/// The import's figures in a sentence.
+pub fn import_line(run: &crate::import::ImportRun) -> String {
+    format!(
+        "{} comments on {} posts ({:.1} MB of XML) in {:.1} s: **{:.0} comments/s** into DynamoDB Local; the importer's \
+         peak memory {:.1} MB.",
+        run.comments,
+        run.posts,
+        run.file_bytes as f64 / 1e6,
+        run.time.as_secs_f64(),
+        run.comments as f64 / run.time.as_secs_f64(),
+        run.peak_kib as f64 / 1024.0
+    )
 }
 
 /// What the deployed table can take, from the shard design (not measured: no AWS here).

@@ -129,7 +129,7 @@ fn read_map(path: &Path) -> Result<HashMap<String, String>, String> {
     Ok(map)
 }
 
-fn bar(quiet: bool, len: u64, template: &str) -> ProgressBar {
+pub(crate) fn bar(quiet: bool, len: u64, template: &str) -> ProgressBar {
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(len) };
     bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
     bar

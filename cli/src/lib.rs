@@ -6,6 +6,7 @@
 //! why), 1 nothing could be done. `src/main.rs` is the binary; this library is what it
 //! runs, so the tests run it too.
 
+pub mod backup;
 pub mod import;
 pub mod sources;
 pub mod stats;
@@ -18,11 +19,20 @@ use app::store::{Store, StoreConfig};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "rally", version, about = "Import comments into a Rally deployment, and count what it holds.")]
+#[command(
+    name = "rally",
+    version,
+    about = "Import comments into a Rally deployment; export, restore and count what it holds."
+)]
 pub struct Cli {
     /// The stack whose table (and hashing secret) to use, from its CloudFormation outputs.
-    #[arg(long, global = true, env = "RALLY_STACK", conflicts_with_all = ["table", "endpoint"])]
+    #[arg(long, global = true, env = "RALLY_STACK", conflicts_with = "table")]
     stack: Option<String>,
+    /// Where CloudFormation and Secrets Manager answer, for --stack (AWS's own by default).
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL_CLOUDFORMATION", hide = true)]
+    cloudformation_endpoint: Option<String>,
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL_SECRETS_MANAGER", hide = true)]
+    secrets_endpoint: Option<String>,
     /// The table, when not read from --stack.
     #[arg(long, global = true, env = "TABLE_NAME")]
     table: Option<String>,
@@ -64,6 +74,19 @@ enum Command {
         #[arg(long, default_value = "Imported")]
         author: String,
     },
+    /// Everything worth keeping (posts, comments, campaigns, confirmed signups with their
+    /// consent, mailboxes) as versioned JSON Lines in a folder.
+    Export {
+        /// The folder to write (made if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Loads an export into an empty table whose stack has the same hashing secret,
+    /// counting every post's comments and every campaign's signups afresh.
+    Restore {
+        /// The folder `rally export` wrote.
+        dir: PathBuf,
+    },
     /// Counts per post and campaign, straight from the table.
     Stats {
         /// As JSON, for scripts.
@@ -101,6 +124,21 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             summary.print(dry_run);
             Ok(if summary.skipped_any() { 2 } else { 0 })
         }
+        Command::Export { out } => {
+            let counts = backup::export(&store, &secret, &out, cli.quiet).await?;
+            println!(
+                "exported to {}: {:?}; {} items not kept (tokens, pending signups, rate windows, mail state, counters)",
+                out.display(),
+                counts.lines,
+                counts.left_out
+            );
+            Ok(0)
+        }
+        Command::Restore { dir } => {
+            let counts = backup::restore(&store, &secret, &dir, cli.quiet).await?;
+            println!("restored from {}: {:?}; every count recounted", dir.display(), counts.lines);
+            Ok(0)
+        }
         Command::Stats { json } => {
             stats::run(&store, json).await?;
             Ok(0)
@@ -112,16 +150,20 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
 async fn connect(cli: &Cli) -> Result<(Store, String), String> {
     let (table, endpoint, secret) = match &cli.stack {
         Some(stack) => {
-            let outputs = stack_outputs(stack).await?;
+            let outputs = stack_outputs(stack, cli.cloudformation_endpoint.as_deref()).await?;
             let output = |name: &str| {
                 outputs.get(name).cloned().ok_or_else(|| format!("the stack {stack} has no {name} output"))
             };
             let arn = output("HashSecretArn")?;
-            let secrets = app::secrets::read(|name| (name == "HASH_SECRET_ARN").then(|| arn.clone()))
-                .await
-                .map_err(|e| e.to_string())?;
+            let secrets = app::secrets::read(|name| match name {
+                "HASH_SECRET_ARN" => Some(arn.clone()),
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER" => cli.secrets_endpoint.clone(),
+                _ => None,
+            })
+            .await
+            .map_err(|e| e.to_string())?;
             let secret = secrets.get("IP_HASH_SALT").cloned().ok_or("the stack's hashing secret is empty")?;
-            (output("TableName")?, None, secret)
+            (output("TableName")?, cli.endpoint.clone(), secret)
         }
         None => {
             let table = cli.table.clone().ok_or("name the table (--table) or the stack (--stack)")?;
@@ -152,8 +194,13 @@ async fn connect(cli: &Cli) -> Result<(Store, String), String> {
 }
 
 /// A stack's outputs by name (CloudFormation `DescribeStacks`).
-async fn stack_outputs(stack: &str) -> Result<std::collections::HashMap<String, String>, String> {
-    let config = aws_sdk_cloudformation::Config::builder()
+async fn stack_outputs(
+    stack: &str,
+    endpoint: Option<&str>,
+) -> Result<std::collections::HashMap<String, String>, String> {
+    let mut config = aws_sdk_cloudformation::Config::builder();
+    config.set_endpoint_url(endpoint.map(str::to_owned));
+    let config = config
         .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
         .region(app::store::aws::region())
         .credentials_provider(app::store::aws::credentials())

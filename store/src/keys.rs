@@ -97,6 +97,9 @@ pub fn imported(source: &str) -> String {
 
 pub const IMPORTED_PREFIX: &str = "IMPORT#";
 
+/// The attribute `rally restore` puts on every item it writes: history, not news.
+pub const RESTORED: &str = "restored";
+
 /// The partition that lists every campaign for the organiser, newest first within a kind.
 pub const CAMPAIGNS: &str = "CAMPAIGNS";
 

@@ -506,6 +506,11 @@ impl Store {
         self.batch_write(requests.collect()).await
     }
 
+    /// Puts whole items as they are (a restore of an export), 25 a call.
+    pub async fn put_items(&self, items: Vec<HashMap<String, AttributeValue>>) -> Result<(), StoreError> {
+        self.batch_put(items).await
+    }
+
     /// Puts items with `BatchWriteItem` (unconditionally), as [`Store::batch_write`] does.
     pub(crate) async fn batch_put(&self, items: Vec<HashMap<String, AttributeValue>>) -> Result<(), StoreError> {
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};

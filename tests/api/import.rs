@@ -271,3 +271,223 @@ async fn bad_input_gets_a_clear_message_and_the_rest_still_comes_over() {
         let _ = std::fs::remove_file(file);
     }
 }
+
+#[tokio::test]
+async fn an_export_restored_into_an_empty_table_answers_the_same_to_the_byte() {
+    let source = TestApp::spawn_with(|c| c.writes_per_minute = 100_000).await;
+    local_stack::seed::seed(&source.stack.app).await.unwrap();
+    import(&source, Format::Disqus, &fixture("disqus.xml"), |_| {}).await;
+    let update = source
+        .send(
+            source
+                .admin(Method::POST, "/admin/petitions/stop-the-repatriations/updates")
+                .json(&json!({"subject": "Delivered", "body": "Thank you."})),
+        )
+        .await;
+    assert_eq!(update.status, StatusCode::ACCEPTED, "{}", update.body);
+    let update_id = update.body["id"].as_str().unwrap().to_owned();
+    source.stack.settle().await;
+    let mails_before = source.stack.mails().await.len();
+
+    let dir = scratch("export");
+    assert_eq!(rally(&source, &["export", "--out", dir.to_str().unwrap()]).await, 0);
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!((manifest["format"].as_str(), manifest["version"].as_u64()), (Some("rally-export"), Some(1)));
+    assert_eq!(manifest["files"]["signups.jsonl"], 12, "three campaigns of four confirmed signers");
+    let signups = std::fs::read_to_string(dir.join("signups.jsonl")).unwrap();
+    let first: Value = serde_json::from_str(signups.lines().next().unwrap()).unwrap();
+    assert!(first["consent_text"].as_str().is_some_and(|t| !t.is_empty()) && first["consented_at"].is_string());
+    let everything: String = ["posts", "comments", "campaigns", "signups", "mailboxes"]
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.join(format!("{f}.jsonl"))).unwrap())
+        .collect();
+    for never in ["\"TOKEN#", "\"RATE#", "\"OUTBOX#", "\"#COUNT\"", "\"MAILTO#"] {
+        assert!(!everything.contains(never), "{never} is not exported");
+    }
+
+    // Into a fresh table of a stack with the same hashing secret.
+    let salt = source.stack.app.config.ip_hash_salt.clone();
+    let target = TestApp::spawn_with(move |c| c.ip_hash_salt = salt).await;
+    assert_eq!(rally(&target, &["restore", dir.to_str().unwrap()]).await, 0);
+    let posts: Vec<String> = source.get("/posts?limit=200").await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap().to_owned())
+        .collect();
+    let mut paths = vec!["/posts?limit=200".to_owned(), format!("/comments/counts?posts={}", posts.join(","))];
+    for slug in &posts {
+        paths.extend([
+            format!("/posts/{slug}"),
+            format!("/posts/{slug}/comments?limit=200"),
+            format!("/posts/{slug}/related"),
+        ]);
+        paths.push(format!("/posts/{slug}/comments?limit=2"));
+    }
+    for (kind, slug, signers) in [
+        ("petitions", "stop-the-repatriations", "signatures"),
+        ("pledges", "three-dollars-for-the-fund", "signups"),
+        ("pledges", "ten-dollars-for-the-lawyers", "signups"),
+    ] {
+        paths.extend([
+            format!("/{kind}/{slug}"),
+            format!("/{kind}/{slug}/{signers}"),
+            format!("/{kind}/{slug}/{signers}?limit=1"),
+        ]);
+        paths.extend([format!("/admin/{kind}/{slug}/daily"), format!("/admin/{kind}/{slug}/{signers}.csv")]);
+    }
+    paths.extend([
+        "/petitions/stop-the-repatriations/count".to_owned(),
+        "/admin/petitions".into(),
+        "/admin/pledges".into(),
+    ]);
+    paths.extend([
+        "/admin/comments?order=newest".to_owned(),
+        "/admin/comments?status=spam".into(),
+        format!("/admin/updates/{update_id}"),
+    ]);
+    for path in &paths {
+        let read = |app: &TestApp| {
+            let request = app.admin(Method::GET, path);
+            async move {
+                let answer = request.send().await.unwrap();
+                (answer.status(), answer.text().await.unwrap())
+            }
+        };
+        let (before, after) = (read(&source).await, read(&target).await);
+        assert_eq!(before.0, StatusCode::OK, "{path}: {}", before.1);
+        assert_eq!(before, after, "{path}");
+    }
+    let gather = rally_cli::stats::gather;
+    assert_eq!(gather(&source.stack.app.store).await.unwrap(), gather(&target.stack.app.store).await.unwrap());
+    assert!(target.stack.mails().await.is_empty(), "a restore mails nobody (the source sent {mails_before})");
+    // Restored, it still counts on: a new signature is the fifth.
+    let sign = json!({"name": "After", "email": "after@example.org", "public": false, "consent": true});
+    target.send(target.http.post(target.url("/petitions/stop-the-repatriations/signatures")).json(&sign)).await;
+    let link = target.stack.mails().await.into_iter().find(|m| m.to == "after@example.org").unwrap().links[0].clone();
+    target.send(target.http.post(link)).await;
+    assert_eq!(target.get("/petitions/stop-the-repatriations/count").await.body["signature_count"], 5);
+
+    // Not into a table that holds anything, nor with another secret.
+    assert_eq!(rally(&target, &["restore", dir.to_str().unwrap()]).await, 1);
+    let other = TestApp::spawn().await;
+    assert_eq!(rally(&other, &["restore", dir.to_str().unwrap()]).await, 1);
+    assert_eq!(other.get("/posts").await.body["items"], json!([]));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A stand-in for CloudFormation's `DescribeStacks` (its query protocol: a form post
+/// answered in XML) that knows one stack and its outputs.
+async fn cloudformation(stack: &'static str, outputs: Vec<(&'static str, String)>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let members: String = outputs
+        .iter()
+        .map(|(k, v)| format!("<member><OutputKey>{k}</OutputKey><OutputValue>{v}</OutputValue></member>"))
+        .collect();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { continue };
+            let members = members.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Headers, then as much body as Content-Length says.
+                loop {
+                    let Ok(n) = stream.read(&mut chunk).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&request).to_string();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+                            })
+                            .and_then(|v| v.parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            break;
+                        }
+                    }
+                }
+                let text = String::from_utf8_lossy(&request);
+                let known = text.contains("Action=DescribeStacks") && text.contains(&format!("StackName={stack}"));
+                let (status, body) = if known {
+                    (
+                        "200 OK",
+                        format!(
+                            "<DescribeStacksResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><DescribeStacksResult>\
+                         <Stacks><member><StackName>{stack}</StackName><StackStatus>CREATE_COMPLETE</StackStatus>\
+                         <CreationTime>2026-12-01T00:00:00Z</CreationTime><Outputs>{members}</Outputs></member></Stacks>\
+                         </DescribeStacksResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></DescribeStacksResponse>"
+                        ),
+                    )
+                } else {
+                    (
+                        "400 Bad Request",
+                        "<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>\
+                      <Message>Stack does not exist</Message></Error><RequestId>2</RequestId></ErrorResponse>"
+                            .to_owned(),
+                    )
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn with_stack_the_table_and_its_secret_come_from_the_stacks_outputs() {
+    let app = TestApp::spawn().await;
+    let config = &app.stack.app.config;
+    let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:HashSecret-abc";
+    let secrets_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let secrets_url = format!("http://{}", secrets_listener.local_addr().unwrap());
+    let secret_json = json!({"hash_secret": config.ip_hash_salt}).to_string();
+    local_stack::secrets::serve(secrets_listener, [(arn.to_owned(), secret_json)].into_iter().collect());
+    let stack =
+        cloudformation("rally-test", vec![("TableName", config.table_name.clone()), ("HashSecretArn", arn.into())])
+            .await;
+    let endpoint = config.dynamodb_endpoint.clone().unwrap();
+    let file = fixture("disqus.xml");
+    let args = |name: &'static str| {
+        vec![
+            "rally".to_owned(),
+            "--quiet".into(),
+            "--stack".into(),
+            name.into(),
+            "--cloudformation-endpoint".into(),
+            stack.clone(),
+            "--secrets-endpoint".into(),
+            secrets_url.clone(),
+            "--endpoint".into(),
+            endpoint.clone(),
+            "import".into(),
+            "disqus".into(),
+            file.to_string_lossy().into_owned(),
+        ]
+    };
+    assert_eq!(rally_cli::run_from(args("rally-test")).await, 2, "imported, with the fixture's skips");
+    // The addresses were hashed with the stack's secret: the same hashes as its functions make.
+    let made = app.get("/posts/what-happens-to-returned-defectors/comments").await.body;
+    assert_eq!(made["items"][0]["author"], "Hyejin");
+    assert_eq!(rally_cli::run_from(args("no-such-stack")).await, 1);
+    // An export through the stack carries the fingerprint of the stack's secret.
+    let dir = scratch("stack-export");
+    let mut export = args("rally-test");
+    export.truncate(10);
+    export.extend(["export".into(), "--out".into(), dir.to_string_lossy().into_owned()]);
+    assert_eq!(rally_cli::run_from(export).await, 0);
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["secret_fingerprint"], rally_cli::backup::fingerprint(&config.ip_hash_salt));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -172,6 +172,11 @@ impl Events {
         let pk = string_key(record, keys::PK).unwrap_or_default();
         let sk = string_key(record, keys::SK).unwrap_or_default();
         let image = || -> HashMap<String, AttributeValue> { record.change.new_image.clone().into() };
+        // Written by `rally restore`: what it holds happened on the stack it came from.
+        if record.change.new_image.get(keys::RESTORED).is_some() {
+            tracing::debug!(event = %record.event_name, pk, "a restored item: nothing to do");
+            return Ok(());
+        }
         match record.event_name.as_str() {
             "INSERT" if pk.starts_with(keys::OUTBOX_PREFIX) => {
                 self.deliver(&OutboxItem::from_image(image())?.cause).await

@@ -52,7 +52,9 @@ async fn run() -> Result<(), String> {
     println!("  console      {}/admin (sign in with the admin token)", stack.base_url);
     println!("  API          {}/posts", stack.base_url);
     println!("  DynamoDB     {endpoint} (table {table}, {seeded} demo posts seeded)");
-    println!("  import       cargo run -q -p rally-cli -- --endpoint {endpoint} --table {table} import wordpress EXPORT.xml");
+    println!(
+        "  import       cargo run -q -p rally-cli -- --endpoint {endpoint} --table {table} import wordpress EXPORT.xml"
+    );
     println!("  admin token  {admin_token}");
     println!("  mail         {}/_dev/outbox (every mail the events function sent)", stack.base_url);
     println!("  routes       {}", template.routes.len());
