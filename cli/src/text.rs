@@ -22,7 +22,36 @@ fn converter() -> &'static htmd::HtmlToMarkdown {
 
 /// An HTML body (Disqus's `message`) as Markdown.
 pub fn markdown_of_html(html: &str) -> String {
-    converter().convert(html).map(|md| md.trim().to_owned()).unwrap_or_default()
+    converter().convert(&without_active(html)).map(|md| md.trim().to_owned()).unwrap_or_default()
+}
+
+/// `html` with what runs or embeds (and everything inside it) replaced by a space, so the
+/// words on either side stay apart.
+fn without_active(html: &str) -> String {
+    const ACTIVE: [&str; 6] = ["script", "style", "iframe", "object", "form", "noscript"];
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    'scan: while let Some(at) = rest.find('<') {
+        let lower = rest[at + 1..].chars().take(10).collect::<String>().to_ascii_lowercase();
+        for tag in ACTIVE {
+            let opens = lower.starts_with(tag) && !lower[tag.len()..].starts_with(|c: char| c.is_ascii_alphanumeric());
+            if opens {
+                out.push_str(&rest[..at]);
+                out.push(' ');
+                let close = format!("</{tag}");
+                let tail = &rest[at..];
+                rest = match tail.to_ascii_lowercase().find(&close) {
+                    Some(end) => tail[end..].find('>').map_or("", |gt| &tail[end + gt + 1..]),
+                    None => "",
+                };
+                continue 'scan;
+            }
+        }
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A WordPress comment's text: HTML written by hand, whose blank lines are paragraphs
@@ -85,6 +114,11 @@ mod tests {
             "<p>Hi <b>there</b> <a href=\"https://x.example/a\">link</a></p><script>alert(1)</script><img src=x onerror=alert(2)>",
         );
         assert_eq!(md, "Hi **there** [link](https://x.example/a)");
+        assert_eq!(
+            markdown_of_html("One. <SCRIPT src=x>evil()</Script>Two <scripty>three</scripty>"),
+            "One. Two three"
+        );
+        assert_eq!(markdown_of_html("a <style>p{}</style>b <iframe src=x></iframe>c"), "a b c");
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //! thread version, and takes the chunk's top-level numbers from the post's sequence
 //! (conditioned on the sequence as it was read, so a reader's comment racing for a number
 //! makes the chunk try again); then the comments and their pointers are put with
-//! `BatchWriteItem`. A run interrupted between the two finds the markers and puts the
-//! items they name: the same items, since an imported comment's id derives from its
+//! `BatchWriteItem`, and the thread version moves again (a reader between the two may have
+//! kept a page without them). A run interrupted between the two finds the markers and puts
+//! the items they name: the same items, since an imported comment's id derives from its
 //! source id and date, and its number and path are in its marker.
 
 use std::collections::HashMap;
@@ -180,12 +181,31 @@ impl Store {
             .filter_map(|item| item.get("PK")?.as_s().ok().cloned())
             .collect();
         let missing: Vec<&&Planned> = known.iter().filter(|p| !there.contains(&pointer_pk(&p.id))).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
         let mut items = Vec::new();
         for p in missing {
             let (path, number) = paths.get(&p.comment.source).cloned().unwrap_or_default();
             items.extend(items_of(slug, p, path, number));
         }
-        self.batch_put(items).await
+        self.batch_put(items).await?;
+        self.thread_changed(slug).await
+    }
+
+    /// A new thread version for the post, so no reader reuses a page read before.
+    async fn thread_changed(&self, slug: &Slug) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&pk(slug), META)))
+            .update_expression("SET thread_version = :version")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":version", s(thread_version()))
+            .send()
+            .await
+            .map_err(super::sdk_error)
+            .map(drop)
     }
 
     /// Marks, counts and numbers one chunk in a transaction, then writes its items.
@@ -263,7 +283,9 @@ impl Store {
                         items.extend(items_of(slug, p, path.clone(), number));
                         paths.insert(source, (path, number));
                     }
-                    return self.batch_put(items).await;
+                    self.batch_put(items).await?;
+                    // A reader between the two writes may have kept a page without them.
+                    return self.thread_changed(slug).await;
                 }
                 Err(TxError::Checks(failed)) if failed.has(Check::PostLive) => {
                     return Err(StoreError::NotFound(Missing::Post(slug.to_string())));

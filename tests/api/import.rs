@@ -174,7 +174,10 @@ async fn a_wordpress_export_continues_the_numbers_keeps_paragraphs_and_leaves_pi
         "{zoe}"
     );
     let reply = items[2]["body_html"].as_str().unwrap();
-    assert!(reply.contains("<strong>Thank you</strong>") && !reply.contains("cookie"), "{reply}");
+    assert!(
+        reply.contains("<strong>Thank you</strong>, Zoë. Please share it.") && !reply.contains("cookie"),
+        "{reply}"
+    );
     assert_eq!(read["count"], 5);
     assert_eq!(queue(&app, "pending").await, ["Ji-woo"]);
     assert_eq!(queue(&app, "spam").await, ["Best Deals"]);
@@ -182,6 +185,57 @@ async fn a_wordpress_export_continues_the_numbers_keeps_paragraphs_and_leaves_pi
     assert_eq!(chuseok["published_at"], "2012-09-29T08:00:00Z");
     assert_eq!(chuseok["author"], "Min-jun");
     assert_eq!(thread(&app, "chuseok-for-beginners").await["items"][0]["author"], "Hana 하나");
+
+    // An import cut off after a chunk's markers and before its comments (here: two
+    // comments' items removed) finds the markers and puts what is missing, nothing twice.
+    let before = app.get("/posts/families-still-held-at-the-border/comments?limit=200").await.body;
+    let store = &app.stack.app.store;
+    for item in &items[1..3] {
+        let id = item["id"].as_str().unwrap();
+        let pointer = store
+            .client()
+            .get_item()
+            .table_name(store.table())
+            .key("PK", s(&format!("COMMENT#{id}")))
+            .key("SK", s("#META"))
+            .send()
+            .await
+            .unwrap();
+        let sk = pointer.item().unwrap()["path"].as_s().unwrap().clone();
+        for (pk, sk) in
+            [(format!("COMMENT#{id}"), "#META".to_owned()), ("POST#families-still-held-at-the-border".into(), sk)]
+        {
+            store
+                .client()
+                .delete_item()
+                .table_name(store.table())
+                .key("PK", s(&pk))
+                .key("SK", s(&sk))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    // As the chunk's transaction would have: the thread changed, so no page is reused.
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key("PK", s("POST#families-still-held-at-the-border"))
+        .key("SK", s("#META"))
+        .update_expression("SET thread_version = :v")
+        .expression_attribute_values(":v", s("interrupted"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(app.get("/posts/families-still-held-at-the-border/comments?limit=200").await.body, before);
+    let resumed = import(&app, Format::Wordpress, &fixture("wordpress.xml"), |_| {}).await;
+    assert_eq!((resumed.approved, resumed.already), (0, 8), "{resumed:?}");
+    assert_eq!(app.get("/posts/families-still-held-at-the-border/comments?limit=200").await.body, before);
+}
+
+fn s(text: &str) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::S(text.to_owned())
 }
 
 #[tokio::test]
