@@ -84,11 +84,27 @@ release: deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --x86-64 --output-format zip $(addprefix --package ,$(FUNCTIONS))
 
 # Measures, never judges: the numbers go to bench/results.md and no figure fails the build.
-bench: deps .tools/wrk.stamp
+bench: deps .tools/wrk.stamp .tools/peers/.stamp bench/peers/node_modules/.stamp
 	@start=$$(date +%s); $(MAKE) --no-print-directory release && \
 	cargo build --profile bench-harness --package bench --package rally-cli && \
 	BENCH_BUILD_SECONDS=$$(( $$(date +%s) - start )) BENCH_LAMBDA_DIR="$(TARGET_DIR)/lambda" \
 	  BENCH_BIN_DIR="$(TARGET_DIR)/x86_64-unknown-linux-gnu/release" "$(TARGET_DIR)/bench-harness/rally-bench"
+
+# The peers the bench measures beside Rally (Isso). A peer that cannot be installed is
+# reported by the bench as not measured; the rest of it runs.
+.tools/peers/.stamp: bench/requirements-peers.txt
+	@mkdir -p .tools
+	python3 -m venv .tools/peers && .tools/peers/bin/pip install --quiet --disable-pip-version-check \
+	  -r bench/requirements-peers.txt || echo "the bench's peers could not be installed: it reports them as not measured"
+	@touch $@
+
+# Waline's server and client, from the lockfile; its SQLite binding is built here against
+# the Node headers Debian's nodejs ships (its prebuilt ones come from outside the registries).
+bench/peers/node_modules/.stamp: bench/peers/package-lock.json
+	(npm ci --prefix bench/peers --no-audit --no-fund --loglevel=error && \
+	  npm rebuild sqlite3 --prefix bench/peers --nodedir=/usr --loglevel=error) || \
+	  echo "Waline could not be installed: the bench reports it as not measured"
+	@mkdir -p bench/peers/node_modules && touch $@
 
 deps: .tools/java.stamp .tools/chromium.stamp node_modules/.package-lock.json $(VENV)/.stamp
 

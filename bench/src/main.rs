@@ -15,6 +15,7 @@ mod cold_start;
 mod fanout;
 mod import;
 mod load;
+mod peers;
 mod report;
 mod viral;
 
@@ -85,6 +86,14 @@ async fn run() -> Result<(), String> {
         println!("rally import of a generated {import_comments}-comment WordPress export");
         let run = import::run(&rally, &dynamodb.endpoint, &template, import_comments, &scratch).await?;
         println!("{}", report::import_line(&run));
+        return Ok(());
+    }
+
+    // Rally and its peers on the same three workloads, alone.
+    if std::env::var("BENCH_PEERS_ONLY").is_ok_and(|v| v == "1") {
+        let seconds = number("BENCH_SECONDS", 20)?;
+        let table = compare(&root, &target, seconds).await?;
+        println!("{table}");
         return Ok(());
     }
 
@@ -251,6 +260,9 @@ async fn run() -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&scratch);
     println!("rally import of a generated {import_comments}-comment WordPress export");
     results.import = Some(import::run(&rally, &dynamodb.endpoint, &template, import_comments, &scratch).await?);
+
+    println!("Rally and its peers ({seconds} s per workload)");
+    results.peers = Some(compare(&root, &target, seconds).await?);
 
     results.harness_seconds = began.elapsed().as_secs();
     let text = report::render(&results, &report::Machine::read().await);
@@ -425,4 +437,95 @@ async fn tokens_to(stack: &local_stack::Stack, domain: &str) -> Vec<String> {
 async fn signature_count(http: &reqwest::Client, base: &str, petition: &str) -> Result<u64, String> {
     let body = send(http.get(format!("{base}/petitions/{petition}/count"))).await?;
     body["signature_count"].as_u64().ok_or_else(|| format!("no count: {body}"))
+}
+
+/// Rally and its peers on the thread, counts and new-comment workloads, one after the
+/// other in this run: the side-by-side table.
+async fn compare(root: &Path, target: &Path, seconds: u64) -> Result<String, String> {
+    let _ = target;
+    let scratch = std::env::temp_dir().join(format!("rally-bench-peers-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    println!("starting DynamoDB Local");
+    let dynamodb = DynamoDbLocal::start()?;
+    let table = format!("bench-peers-{}", std::process::id());
+    let mut config = Config::local(&table, &dynamodb.endpoint, ADMIN_TOKEN);
+    config.writes_per_minute = 1_000_000;
+    config.count_cache = std::time::Duration::from_secs(app::config::DEFAULT_COUNT_CACHE_SECONDS.into());
+    let template = Template::load(&template::default_path())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let options = Options { trust_forwarded_for: true, ..Default::default() };
+    let stack = local_stack::start_with(config, &template, listener, options).await?;
+    let base = stack.base_url.clone();
+    let http = reqwest::Client::new();
+    println!("Rally: seeding through its API");
+    seed_peer_shape(&http, &base).await?;
+    let counts = (1..=20).map(|i| format!("bench-post-{i}")).collect::<Vec<_>>().join(",");
+    let comment = include_str!("../wrk/comment.lua");
+    let (thread, counts, comment) = peers::measure(
+        Scenario::get(format!("{base}/posts/peer-thread/comments?limit=200")),
+        Scenario::get(format!("{base}/comments/counts?posts={counts}")),
+        Scenario::script(base.clone(), comment, vec![("SLUG", "\"bench-post\"".into()), ("POSTS", "20".into())]),
+        seconds,
+        &scratch,
+    )
+    .await?;
+    // The harness runs every function in process; DynamoDB Local is its child.
+    let own = peers::rss_kib(std::process::id());
+    let java = peers::tree_rss_kib(dynamodb.pid());
+    let assets = root.join("functions/widget/assets");
+    let widget = gzipped(&assets.join("embed.js")).await? + gzipped(&assets.join("embed.css")).await?;
+    let rally = peers::Figures {
+        thread,
+        counts,
+        comment,
+        memory_kib: own + java,
+        widget_gz: widget,
+        note: format!("every function in one process ({} MB) and DynamoDB Local ({} MB)", own / 1024, java / 1024),
+    };
+    let venv = PathBuf::from(env_or("BENCH_PEERS_VENV", &root.join(".tools/peers").to_string_lossy()));
+    println!("Isso");
+    let isso = peers::isso(&venv, seconds, &scratch).await;
+    println!("Waline");
+    let waline = peers::waline(&root.join("bench/peers"), seconds, &scratch).await;
+    Ok(report::peers_table(&rally, &[isso, waline]))
+}
+
+/// Posts and a thread shaped as the peers' are: `peer-thread` with 20 top-level comments
+/// of 9 replies each, and `bench-post-1` … `-20` with one comment each.
+async fn seed_peer_shape(http: &reqwest::Client, base: &str) -> Result<(), String> {
+    let admin = |request: reqwest::RequestBuilder| request.bearer_auth(ADMIN_TOKEN);
+    let mut slugs = vec!["peer-thread".to_owned()];
+    slugs.extend((1..=20).map(|i| format!("bench-post-{i}")));
+    for slug in &slugs {
+        let post = json!({"slug": slug, "title": format!("Post {slug}"), "body": "A post for the benchmark.", "author": "Bench"});
+        send(admin(http.post(format!("{base}/posts"))).json(&post)).await?;
+    }
+    let mut n = 0;
+    for _ in 0..20 {
+        let comment = json!({"author": format!("Reader {n}"), "body": peers::text(n)});
+        let request =
+            http.post(format!("{base}/posts/peer-thread/comments")).header("x-forwarded-for", format!("10.8.0.{n}"));
+        let parent = send(request.json(&comment)).await?["comment"]["id"].clone();
+        n += 1;
+        for _ in 0..9 {
+            let reply = json!({"author": format!("Reader {n}"), "body": peers::text(n), "parent_id": parent});
+            let request = http
+                .post(format!("{base}/posts/peer-thread/comments"))
+                .header("x-forwarded-for", format!("10.8.{}.{}", n / 250, n % 250));
+            send(request.json(&reply)).await?;
+            n += 1;
+        }
+    }
+    for i in 1..=20 {
+        let comment = json!({"author": "Seed", "body": peers::text(i)});
+        let request =
+            http.post(format!("{base}/posts/bench-post-{i}/comments")).header("x-forwarded-for", format!("10.7.0.{i}"));
+        send(request.json(&comment)).await?;
+    }
+    let read = send(http.get(format!("{base}/posts/peer-thread/comments?limit=200"))).await?;
+    let items = read["items"].as_array().map(Vec::len).unwrap_or(0);
+    if items != 200 {
+        return Err(format!("the peer-shaped thread has {items} comments, not 200"));
+    }
+    Ok(())
 }

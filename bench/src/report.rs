@@ -52,6 +52,8 @@ pub struct Results {
     pub viral: Option<Day>,
     pub fanout: Option<crate::fanout::Fanout>,
     pub import: Option<crate::import::ImportRun>,
+    /// Rally and its peers side by side ([`peers_table`]).
+    pub peers: Option<String>,
 }
 
 pub struct Machine {
@@ -365,6 +367,16 @@ pub fn render(r: &Results, machine: &Machine) -> String {
         );
     }
 
+    if let Some(table) = &r.peers {
+        let _ = writeln!(
+            s,
+            "\n## Rally and its peers, in this run\n\nEach seeded through its own API with the same thread of 200 comments \
+             (20 top-level, 180 replies, about 300 characters each), 20 posts, and the same `wrk` settings, one after the \
+             other on this machine: read the thread in one request, the comment counts of 20 posts, a new comment \
+             (unique text each). Rally's memory is its functions' process and DynamoDB Local's JVM together.\n\n{table}"
+        );
+    }
+
     if let Some(run) = &r.import {
         let _ = writeln!(s, "\n## Bringing comments over\n");
         let _ = writeln!(
@@ -383,6 +395,68 @@ pub fn render(r: &Results, machine: &Machine) -> String {
         let _ = writeln!(s, "| `{asset}` | {bytes} | {gz} |");
     }
     let _ = writeln!(s, "| **together** | | **{total}** (budget 10 KB; Isso ships about 20 KB) |");
+    s
+}
+
+/// Rally and its peers side by side, from one run, with Rally's ratio to the best peer.
+pub fn peers_table(rally: &crate::peers::Figures, peers: &[crate::peers::Peer]) -> String {
+    use crate::peers::Figures;
+    let mut s = String::new();
+    let measured: Vec<(&str, &Figures)> =
+        peers.iter().filter_map(|p| p.figures.as_ref().ok().map(|f| (p.name, f))).collect();
+    let mut header = "| | Rally |".to_owned();
+    let mut rule = "|---|---:|".to_owned();
+    for (name, _) in &measured {
+        header.push_str(&format!(" {name} |"));
+        rule.push_str("---:|");
+    }
+    header.push_str(" Rally ÷ best peer |");
+    rule.push_str("---:|");
+    let _ = writeln!(s, "{header}\n{rule}");
+    type Pick = fn(&Figures) -> f64;
+    let rows: [(&str, Pick, bool); 5] = [
+        ("read a thread of 200 comments (req/s)", |f| f.thread.per_second(), true),
+        ("comment counts of 20 posts (req/s)", |f| f.counts.per_second(), true),
+        ("post a new comment (req/s)", |f| f.comment.per_second(), true),
+        ("memory after the load (MB)", |f| f.memory_kib as f64 / 1024.0, false),
+        ("widget, gzipped (KB)", |f| f.widget_gz as f64 / 1024.0, false),
+    ];
+    for (label, pick, higher_is_better) in rows {
+        let mut line = format!("| {label} | {:.1} |", pick(rally));
+        for (_, f) in &measured {
+            line.push_str(&format!(" {:.1} |", pick(f)));
+        }
+        let best = measured.iter().map(|(_, f)| pick(f)).fold(None, |best: Option<f64>, v| {
+            Some(match best {
+                None => v,
+                Some(b) if higher_is_better => b.max(v),
+                Some(b) => b.min(v),
+            })
+        });
+        match best {
+            Some(best) if best > 0.0 => line.push_str(&format!(" {:.2}× |", pick(rally) / best)),
+            _ => line.push_str(" — |"),
+        }
+        let _ = writeln!(s, "{line}");
+    }
+    let errors = |f: &Figures| f.thread.status_errors + f.counts.status_errors + f.comment.status_errors;
+    let _ = writeln!(
+        s,
+        "\nNon-2xx answers: Rally {}{}.",
+        errors(rally),
+        measured.iter().map(|(n, f)| format!(", {n} {}", errors(f))).collect::<String>()
+    );
+    let _ = writeln!(s, "Rally: {}.", rally.note);
+    for peer in peers {
+        match &peer.figures {
+            Ok(f) => {
+                let _ = writeln!(s, "{}: {}.", peer.name, f.note);
+            }
+            Err(why) => {
+                let _ = writeln!(s, "{}: not measured: {why}.", peer.name);
+            }
+        }
+    }
     s
 }
 
