@@ -471,6 +471,10 @@ async fn compare(root: &Path, target: &Path, seconds: u64) -> Result<String, Str
     .await?;
     // The harness runs every function in process; DynamoDB Local is its child.
     let own = peers::rss_kib(std::process::id());
+    // What stands in the way of Rally's new comments: DynamoDB Local alone taking the same
+    // store calls, in this run.
+    println!("DynamoDB Local alone ({seconds} s per write kind)");
+    let ceilings = ceiling::measure(&stack.app.store, dynamodb.pid(), seconds).await?;
     let java = peers::tree_rss_kib(dynamodb.pid());
     let assets = root.join("functions/widget/assets");
     let widget = gzipped(&assets.join("embed.js")).await? + gzipped(&assets.join("embed.css")).await?;
@@ -487,7 +491,9 @@ async fn compare(root: &Path, target: &Path, seconds: u64) -> Result<String, Str
     let isso = peers::isso(&venv, seconds, &scratch).await;
     println!("Waline");
     let waline = peers::waline(&root.join("bench/peers"), seconds, &scratch).await;
-    Ok(report::peers_table(&rally, &[isso, waline]))
+    let mut table = report::peers_table(&rally, &[isso, waline]);
+    table.push_str(&report::ceiling_lines(&ceilings));
+    Ok(table)
 }
 
 /// Posts and a thread shaped as the peers' are: `peer-thread` with 20 top-level comments

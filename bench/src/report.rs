@@ -460,6 +460,18 @@ pub fn peers_table(rally: &crate::peers::Figures, peers: &[crate::peers::Peer]) 
     s
 }
 
+/// DynamoDB Local alone taking a comment's store calls (and bare writes), in a sentence
+/// a write kind: the ceiling under Rally's new-comment rate in the same run.
+pub fn ceiling_lines(ceilings: &[crate::ceiling::Ceiling]) -> String {
+    let mut s = String::from("\nDynamoDB Local alone, in this run, with no HTTP or function in the way:");
+    for c in ceilings {
+        let _ = write!(s, " {} at {:.0}/s ({} of its CPU each);", c.name, c.per_second, ms(c.dynamodb_cpu));
+    }
+    s.pop();
+    s.push_str(".\n");
+    s
+}
+
 /// The import's figures in a sentence.
 pub fn import_line(run: &crate::import::ImportRun) -> String {
     format!(
