@@ -28,7 +28,7 @@ pub async fn load(app: &App, kind: Kind, slug: &Slug) -> Result<(Campaign, Tally
     app.store.campaign(kind, slug).await?.ok_or_else(|| not_found(kind, slug))
 }
 
-fn not_found(kind: Kind, slug: &Slug) -> ApiError {
+pub fn not_found(kind: Kind, slug: &Slug) -> ApiError {
     ApiError::NotFound(format!("no {} named '{slug}'", kind.as_str()))
 }
 

@@ -92,7 +92,10 @@ async fn run() -> Result<(), String> {
     // Rally and its peers on the same three workloads, alone.
     if std::env::var("BENCH_PEERS_ONLY").is_ok_and(|v| v == "1") {
         let seconds = number("BENCH_SECONDS", 20)?;
-        let table = compare(&root, &target, seconds).await?;
+        println!("starting DynamoDB Local");
+        let dynamodb = DynamoDbLocal::start()?;
+        let template = Template::load(&template::default_path())?;
+        let table = compare(&root, &dynamodb, &template, seconds).await?;
         println!("{table}");
         return Ok(());
     }
@@ -112,16 +115,9 @@ async fn run() -> Result<(), String> {
 
     println!("starting DynamoDB Local");
     let dynamodb = DynamoDbLocal::start()?;
-    let table = format!("bench-{}", std::process::id());
-    let mut config = Config::local(&table, &dynamodb.endpoint, ADMIN_TOKEN);
-    // Every writer in these runs comes from its own address; the limit stays out of the way.
-    config.writes_per_minute = 1_000_000;
-    // Measure what is deployed: counts may come from a warm function's memory for 5 s.
-    config.count_cache = std::time::Duration::from_secs(app::config::DEFAULT_COUNT_CACHE_SECONDS.into());
     let template = Template::load(&template::default_path())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-    let options = Options { trust_forwarded_for: true, ..Default::default() };
-    let stack = local_stack::start_with(config.clone(), &template, listener, options).await?;
+    let table = format!("bench-{}", std::process::id());
+    let (config, stack) = measured_stack(&dynamodb, &table, &template).await?;
     let base = stack.base_url.clone();
     let http = reqwest::Client::new();
 
@@ -262,7 +258,7 @@ async fn run() -> Result<(), String> {
     results.import = Some(import::run(&rally, &dynamodb.endpoint, &template, import_comments, &scratch).await?);
 
     println!("Rally and its peers ({seconds} s per workload)");
-    results.peers = Some(compare(&root, &target, seconds).await?);
+    results.peers = Some(compare(&root, &dynamodb, &template, seconds).await?);
 
     results.harness_seconds = began.elapsed().as_secs();
     let text = report::render(&results, &report::Machine::read().await);
@@ -439,22 +435,29 @@ async fn signature_count(http: &reqwest::Client, base: &str, petition: &str) -> 
     body["signature_count"].as_u64().ok_or_else(|| format!("no count: {body}"))
 }
 
-/// Rally and its peers on the thread, counts and new-comment workloads, one after the
-/// other in this run: the side-by-side table.
-async fn compare(root: &Path, target: &Path, seconds: u64) -> Result<String, String> {
-    let _ = target;
-    let scratch = std::env::temp_dir().join(format!("rally-bench-peers-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
-    println!("starting DynamoDB Local");
-    let dynamodb = DynamoDbLocal::start()?;
-    let table = format!("bench-peers-{}", std::process::id());
-    let mut config = Config::local(&table, &dynamodb.endpoint, ADMIN_TOKEN);
+/// A local stack over a fresh `table` as the load runs measure it: every writer from its
+/// own address (trusted `X-Forwarded-For`, the limit out of the way), and counts answered
+/// from a warm function's memory for 5 s, as deployed.
+async fn measured_stack(
+    dynamodb: &DynamoDbLocal,
+    table: &str,
+    template: &Template,
+) -> Result<(Config, local_stack::Stack), String> {
+    let mut config = Config::local(table, &dynamodb.endpoint, ADMIN_TOKEN);
     config.writes_per_minute = 1_000_000;
     config.count_cache = std::time::Duration::from_secs(app::config::DEFAULT_COUNT_CACHE_SECONDS.into());
-    let template = Template::load(&template::default_path())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let options = Options { trust_forwarded_for: true, ..Default::default() };
-    let stack = local_stack::start_with(config, &template, listener, options).await?;
+    let stack = local_stack::start_with(config.clone(), template, listener, options).await?;
+    Ok((config, stack))
+}
+
+/// Rally and its peers on the thread, counts and new-comment workloads, one after the
+/// other in this run: the side-by-side table.
+async fn compare(root: &Path, dynamodb: &DynamoDbLocal, template: &Template, seconds: u64) -> Result<String, String> {
+    let scratch = std::env::temp_dir().join(format!("rally-bench-peers-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    let (_, stack) = measured_stack(dynamodb, &format!("bench-peers-{}", std::process::id()), template).await?;
     let base = stack.base_url.clone();
     let http = reqwest::Client::new();
     println!("Rally: seeding through its API");

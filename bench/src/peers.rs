@@ -85,6 +85,19 @@ async fn gzipped_file(path: &Path) -> Result<u64, String> {
     Ok(output.stdout.len() as u64)
 }
 
+/// Waits until `probe` answers 2xx; after a minute, the server's `log` says why not.
+async fn up(http: &reqwest::Client, probe: &str, log: &Path) -> Result<(), String> {
+    let started = Instant::now();
+    while !http.get(probe).send().await.is_ok_and(|r| r.status().is_success()) {
+        if started.elapsed() > Duration::from_secs(60) {
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(format!("did not start within 60 s: {}", log.chars().take(500).collect::<String>()));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
 /// Each workload after an unmeasured run of the same length, as Rally's are.
 pub async fn measure(
     thread: Scenario<'_>,
@@ -144,17 +157,7 @@ async fn run_isso(venv: &Path, seconds: u64, scratch: &Path) -> Result<Figures, 
     let pid = child.id().unwrap_or(0);
     let result = async {
         let http = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if http.get(format!("{base}/?uri=%2Fnone")).send().await.is_ok_and(|r| r.status().is_success()) {
-                break;
-            }
-            if started.elapsed() > Duration::from_secs(60) {
-                let log = std::fs::read_to_string(dir.join("gunicorn.log")).unwrap_or_default();
-                return Err(format!("did not start within 60 s: {log}"));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        up(&http, &format!("{base}/?uri=%2Fnone"), &dir.join("gunicorn.log")).await?;
         // The thread: 20 top-level comments, each with 9 replies; 20 posts of one comment.
         let post = |uri: &str, body: serde_json::Value| {
             let request = http.post(format!("{base}/new?uri={}", uri.replace('/', "%2F"))).json(&body);
@@ -301,18 +304,7 @@ async fn run_waline(dir: &Path, seconds: u64, scratch: &Path) -> Result<Figures,
     let pid = child.id().unwrap_or(0);
     let result = async {
         let http = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            let probe = http.get(format!("{base}/api/comment?type=count&url=/none")).send().await;
-            if probe.is_ok_and(|r| r.status().is_success()) {
-                break;
-            }
-            if started.elapsed() > Duration::from_secs(60) {
-                let log = std::fs::read_to_string(data.join("waline.log")).unwrap_or_default();
-                return Err(format!("did not start within 60 s: {}", log.chars().take(500).collect::<String>()));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        up(&http, &format!("{base}/api/comment?type=count&url=/none"), &data.join("waline.log")).await?;
         let post = |body: serde_json::Value| {
             let request = http.post(format!("{base}/api/comment")).json(&body);
             async move {

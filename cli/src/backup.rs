@@ -27,7 +27,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
 
-use app::store::Store;
+use app::store::campaigns::{tally_item, tally_keys};
+use app::store::{Store, Tally};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Map, Value, json};
@@ -231,7 +232,7 @@ pub async fn restore(store: &Store, secret: &str, dir: &Path, quiet: bool) -> Re
     let bar = crate::import::bar(quiet, total, "restoring {bar:30} {pos}/{len} items ({per_sec})");
     let mut counts = Counts::default();
     // Counted from what is written: signups per shard and per shard and day, comments per post.
-    let mut shards: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    let mut shards: BTreeMap<(String, String), Tally> = BTreeMap::new();
     let mut comments: BTreeMap<String, u64> = BTreeMap::new();
     let mut posts = Vec::new();
     for name in FILES {
@@ -252,11 +253,10 @@ pub async fn restore(store: &Store, secret: &str, dir: &Path, quiet: bool) -> Re
             }
             if name == "signups" {
                 let amount = item.get("amount").and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
-                let day = text(&item, "confirmed_at").get(..10).unwrap_or_default().to_owned();
-                for sk in [app::store::keys::COUNTER.to_owned(), app::store::keys::signup_day(&day)] {
+                for sk in tally_keys(&text(&item, "confirmed_at")) {
                     let tally = shards.entry((pk.clone(), sk)).or_default();
-                    tally.0 += 1;
-                    tally.1 += amount;
+                    tally.count += 1;
+                    tally.amount += amount;
                 }
             }
             let shown = item.get("status").and_then(|v| v.as_s().ok()).is_some_and(|s| s == "approved");
@@ -278,17 +278,7 @@ pub async fn restore(store: &Store, secret: &str, dir: &Path, quiet: bool) -> Re
         }
         store.put_items(batch).await.map_err(|e| e.to_string())?;
     }
-    let counters: Vec<Item> = shards
-        .into_iter()
-        .map(|((pk, sk), (count, amount))| {
-            HashMap::from([
-                ("PK".to_owned(), AttributeValue::S(pk)),
-                ("SK".to_owned(), AttributeValue::S(sk)),
-                ("count".to_owned(), AttributeValue::N(count.to_string())),
-                ("amount".to_owned(), AttributeValue::N(amount.to_string())),
-            ])
-        })
-        .collect();
+    let counters: Vec<Item> = shards.iter().map(|((pk, sk), tally)| tally_item(pk, sk, *tally)).collect();
     store.put_items(counters).await.map_err(|e| e.to_string())?;
     for pk in posts {
         let count = comments.get(&pk).copied().unwrap_or(0);

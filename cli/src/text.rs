@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use app::input::single_line;
+use app::input::{is_hidden_format, single_line};
 
 /// The longest name Rally shows.
 const MAX_AUTHOR: usize = 80;
@@ -74,17 +74,12 @@ pub fn markdown_of_wordpress(text: &str) -> String {
 /// A name as Rally shows one: one line of plain text, at most 80 characters, with no
 /// web address; what cannot be made so is "Anonymous".
 pub fn author(raw: &str) -> String {
-    let cleaned: String = raw.chars().map(|c| if c.is_control() || is_invisible(c) { ' ' } else { c }).collect();
+    let cleaned: String = raw.chars().map(|c| if c.is_control() || is_hidden_format(c) { ' ' } else { c }).collect();
     let mut name = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.chars().count() > MAX_AUTHOR {
         name = name.chars().take(MAX_AUTHOR).collect::<String>().trim_end().to_owned();
     }
     single_line(MAX_AUTHOR)(&name).unwrap_or_else(|_| "Anonymous".to_owned())
-}
-
-fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{061C}' | '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2028}' | '\u{2029}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
 /// A commenter's website, kept only where Rally would take it from a new comment.

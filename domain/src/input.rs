@@ -222,7 +222,7 @@ pub fn plain_text(max: usize) -> impl Fn(&str) -> Result<String, String> {
 /// Characters that change how text around them is shown without being seen: bidi
 /// embeddings, overrides, isolates and marks, line and paragraph separators, and
 /// zero-width spaces. (Zero-width joiners stay: scripts and emoji need them.)
-fn is_hidden_format(c: char) -> bool {
+pub fn is_hidden_format(c: char) -> bool {
     matches!(c, '\u{061C}' | '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2028}' | '\u{2029}'
         | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }

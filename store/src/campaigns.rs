@@ -274,11 +274,18 @@ use keys::{
     token as token_pk, token_ref as token_ref_sk,
 };
 
-/// The UTC date of a moment, `YYYY-MM-DD` (the head of its RFC 3339 text).
-fn day_text(now: Timestamp) -> String {
-    let mut text = t::format(now);
-    text.truncate(10);
-    text
+/// The sort keys a signup confirmed at `confirmed_at` (RFC 3339 text) counts under in its
+/// shard: the counter, and its UTC day's count (`YYYY-MM-DD`, the head of the text).
+pub fn tally_keys(confirmed_at: &str) -> [String; 2] {
+    [COUNTER.to_owned(), keys::signup_day(confirmed_at.get(..10).unwrap_or_default())]
+}
+
+/// A tally item as the counters are stored (a restore writes them whole).
+pub fn tally_item(pk: &str, sk: &str, tally: Tally) -> HashMap<String, AttributeValue> {
+    let mut item = key(pk, sk);
+    item.insert("count".into(), n(tally.count));
+    item.insert("amount".into(), n(tally.amount));
+    item
 }
 
 fn day_of(now: Timestamp) -> i64 {
@@ -593,17 +600,6 @@ impl Store {
             consented_at: token.token.consented_at.clone(),
             confirmed_at: t::format(now),
         };
-        let count = |sk: &str| {
-            let update = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(&partition, sk)))
-                .update_expression("ADD #count :one, amount :amount")
-                .expression_attribute_names("#count", "count")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":amount", n(amount))
-                .build();
-            TransactWriteItem::builder().update(build(update)).build()
-        };
         // The link that confirmed keeps working (to erase), and forgets the address and
         // what was asked: the signup now holds what was chosen. The token must still be
         // there, or an erase got in first.
@@ -620,8 +616,7 @@ impl Store {
             .build();
         let mut tx = Tx::new();
         tx.check(Check::SignupAbsent, self.put_new(to_item(&signup)))
-            .write(count(COUNTER))
-            .write(count(&keys::signup_day(&day_text(now))))
+            .write_all(self.count_signup(&partition, &signup.confirmed_at, 1, amount))
             .check(Check::TokenThere, TransactWriteItem::builder().update(build(keep_token)).build())
             .write(TransactWriteItem::builder().update(build(keep_ref)).build());
         match self.run(tx).await {
@@ -685,22 +680,12 @@ impl Store {
                     .condition_expression("attribute_exists(PK)")
                     .build();
                 tx.check(Check::SignupThere, TransactWriteItem::builder().delete(build(delete)).build());
-                // The counter, and the day it was confirmed on.
-                let confirmed_on = keys::signup_day(signup.confirmed_at.get(..10).unwrap_or_default());
-                for sk in [COUNTER, confirmed_on.as_str()] {
-                    let counter = Update::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(key(&partition, sk)))
-                        .update_expression("ADD #count :minus_one, amount :minus_amount")
-                        .expression_attribute_names("#count", "count")
-                        .expression_attribute_values(":minus_one", n(-1))
-                        .expression_attribute_values(
-                            ":minus_amount",
-                            n(format!("-{}", signup.details.amount.unwrap_or(0))),
-                        )
-                        .build();
-                    tx.write(TransactWriteItem::builder().update(build(counter)).build());
-                }
+                tx.write_all(self.count_signup(
+                    &partition,
+                    &signup.confirmed_at,
+                    -1,
+                    signup.details.amount.unwrap_or(0),
+                ));
             }
             None => {
                 // Not confirmed: it must not become confirmed while this runs.
@@ -719,6 +704,26 @@ impl Store {
     async fn token_refs(&self, partition: &str, signer: &str) -> Result<Vec<String>, StoreError> {
         let items = self.items_under(partition, &keys::token_refs(signer), Some("SK")).await?;
         Ok(items.iter().filter_map(|item| item.get("SK")?.as_s().ok().cloned()).collect())
+    }
+
+    /// The writes that add `sign` (1 or -1) signups of `amount` to the tallies of a signup
+    /// confirmed at `confirmed_at` in `partition`: its shard's counter and its day's count.
+    fn count_signup(&self, partition: &str, confirmed_at: &str, sign: i64, amount: u64) -> Vec<TransactWriteItem> {
+        let amount = sign * i64::try_from(amount).unwrap_or(i64::MAX);
+        tally_keys(confirmed_at)
+            .iter()
+            .map(|sk| {
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(partition, sk)))
+                    .update_expression("ADD #count :sign, amount :amount")
+                    .expression_attribute_names("#count", "count")
+                    .expression_attribute_values(":sign", n(sign))
+                    .expression_attribute_values(":amount", n(amount))
+                    .build();
+                TransactWriteItem::builder().update(build(update)).build()
+            })
+            .collect()
     }
 
     /// Every item of `partition` whose sort key starts with `prefix`, all pages of them,

@@ -346,6 +346,13 @@ impl Tx {
         self
     }
 
+    pub(crate) fn write_all(&mut self, items: impl IntoIterator<Item = TransactWriteItem>) -> &mut Self {
+        for item in items {
+            self.write(item);
+        }
+        self
+    }
+
     /// The put of a fresh id or token that only this call can have written: it tells a
     /// repeat of a lost attempt that the attempt landed (see [`Store::run`]).
     pub(crate) fn own(&mut self, item: TransactWriteItem) -> &mut Self {

@@ -138,3 +138,37 @@ fn attributes_of(start: &quick_xml::events::BytesStart<'_>) -> HashMap<String, S
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Texts(Vec<(String, String)>);
+
+    impl Handler for Texts {
+        fn start(&mut self, _: &[String], _: &str, _: &HashMap<String, String>) -> Result<(), String> {
+            Ok(())
+        }
+        fn end(&mut self, _: &[String], name: &str, text: String) -> Result<(), String> {
+            self.0.push((name.to_owned(), text));
+            Ok(())
+        }
+    }
+
+    /// An export is a stranger's text too: entities it declares are never expanded (no
+    /// "billion laughs"), only XML's own five and character references.
+    #[test]
+    fn declared_entities_stay_text_and_references_resolve() {
+        let path = std::env::temp_dir().join(format!("rally-xml-{}.xml", std::process::id()));
+        std::fs::write(
+            &path,
+            "<?xml version=\"1.0\"?><!DOCTYPE disqus [<!ENTITY a \"AAAAAAAAAA\"><!ENTITY b \"&a;&a;&a;&a;\">]>\
+             <disqus><message>&b; &amp; &#233; <![CDATA[<p>x</p>]]></message></disqus>",
+        )
+        .unwrap();
+        let mut texts = Texts(Vec::new());
+        walk(&path, &["disqus"], &mut texts, &indicatif::ProgressBar::hidden()).ok().unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(texts.0[0], ("message".to_owned(), "&b; & é <p>x</p>".to_owned()));
+    }
+}

@@ -135,7 +135,10 @@ async fn close(app: &App, req: &Request, kind: Kind) -> Result<Response<Body>, A
 async fn daily(app: &App, req: &Request, kind: Kind) -> Result<Response<Body>, ApiError> {
     require_admin(&app.config, req)?;
     let slug = signups::slug(req, kind)?;
-    signups::load(app, kind, &slug).await?;
+    // Only that it exists: one GetItem, not the tally's batch read.
+    if app.store.campaign_only(kind, &slug).await?.is_none() {
+        return Err(signups::not_found(kind, &slug));
+    }
     let days = app.store.signups_by_day(kind, &slug).await?;
     let days: Vec<_> = days
         .iter()
