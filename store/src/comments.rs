@@ -34,8 +34,11 @@ use domain::time::{self as t, Timestamp};
 const THREAD_KEYS: [&str; 2] = ["PK", "SK"];
 /// Top-level numbers are padded so they sort as strings: room for 99,999,999 comments.
 pub(crate) const NUMBER_WIDTH: usize = 8;
-/// How long rate windows and "last body" markers are kept.
+/// How long a commenter's last body is remembered (and their writer item kept).
 const LAST_BODY_TTL_SECS: i64 = 24 * 3600;
+/// Tries of a write whose writer item was in another state than its first try assumed
+/// (see [`Store::writer_item`]).
+const WRITER_ATTEMPTS: usize = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -231,6 +234,7 @@ pub(crate) fn queue_of(status: CommentStatus) -> Option<&'static str> {
 
 /// The checks a stranger's write passes with it, in its transaction: one more write in
 /// the client's rate window (by hashed IP), and not the same body as the client's last.
+/// Both live in one item, the client's writer item.
 pub struct ClientLimits {
     pub client: String,
     pub body_hash: String,
@@ -271,6 +275,45 @@ pub struct NewCommentContext {
     /// `None` for the blogger, who is limited by nothing.
     pub limits: Option<ClientLimits>,
     pub now: Timestamp,
+}
+
+/// This minute's window slot in a writer item and the other one, each as the names of
+/// its count and its minute.
+fn window_slots(minute: i64) -> ((&'static str, &'static str), (&'static str, &'static str)) {
+    const EVEN: (&str, &str) = ("w0", "m0");
+    const ODD: (&str, &str) = ("w1", "m1");
+    if minute.rem_euclid(2) == 0 { (EVEN, ODD) } else { (ODD, EVEN) }
+}
+
+/// What a refused writer item held, as it bears on the write.
+#[derive(Debug, PartialEq, Eq)]
+enum WriterState {
+    /// This minute's window is full.
+    Full,
+    /// The body is the client's last, within the day.
+    Repeat,
+    /// The slot holds an earlier minute's count: start it again.
+    EarlierMinute,
+    /// The slot is this minute's after all (another write got in first): count in it.
+    ThisMinute,
+}
+
+impl WriterState {
+    fn of(old: Option<&HashMap<String, AttributeValue>>, limits: &ClientLimits, now: Timestamp) -> Self {
+        let minute = now.unix_timestamp().div_euclid(60);
+        let ((count, at), _) = window_slots(minute);
+        let number =
+            |name: &str| old.and_then(|o| o.get(name)).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<i64>().ok());
+        let this_minute = number(at) == Some(minute);
+        if this_minute && number(count).unwrap_or(0) >= i64::from(limits.writes_per_minute) {
+            return Self::Full;
+        }
+        let last_body = old.and_then(|o| o.get("body_hash")).and_then(|v| v.as_s().ok());
+        if last_body == Some(&limits.body_hash) && number("expires_at").is_some_and(|e| e >= now.unix_timestamp()) {
+            return Self::Repeat;
+        }
+        if this_minute { Self::ThisMinute } else { Self::EarlierMinute }
+    }
 }
 
 /// Who to mail a comment's replies to, once they confirm.
@@ -378,12 +421,12 @@ impl Store {
                 .build();
             tx.check(Check::ParentShown, TransactWriteItem::builder().update(build(parent)).build());
         }
-        if let Some(limits) = &new.limits {
-            self.client_limits(&mut tx, limits, new.now);
-        }
-        match self.run(tx).await {
+        let written = match &new.limits {
+            Some(limits) => self.run_as_writer(tx, limits, new.now).await,
+            None => self.run(tx).await,
+        };
+        match written {
             Ok(()) => Ok(comment),
-            Err(TxError::Checks(failed)) if failed.has(Check::RateWindow) => Err(rate_limited(new.now)),
             Err(TxError::Checks(failed)) if failed.has(Check::PostLive) => {
                 Err(StoreError::NotFound(Missing::Post(slug.to_string())))
             }
@@ -417,23 +460,76 @@ impl Store {
             .ok_or_else(|| StoreError::Internal("the sequence answered no number".into()))
     }
 
-    /// The client's rate window (writes this minute) and its last body, both expiring.
-    fn client_limits(&self, tx: &mut Tx, limits: &ClientLimits, now: Timestamp) {
-        let last = aws_sdk_dynamodb::types::Put::builder()
+    /// The client's writer item, written with their comment or edit: one more write in
+    /// this minute's window, refused once `writes_per_minute` are made, and their body
+    /// as their last, refused if it is the last one again (within a day). One item for
+    /// both keeps a comment's transaction to four writes.
+    ///
+    /// The window has two slots, `w0`/`m0` for even minutes and `w1`/`m1` for odd ones
+    /// (a count and its minute). A write counts in its minute's slot and clears the
+    /// other, so the slot it counts in is empty or already this minute's, unless the
+    /// client's last write was an even number of minutes ago: then the slot still holds
+    /// that minute's count, the condition refuses it, and `restart` is the write that
+    /// starts the slot again at one ([`Store::run_as_writer`] picks it).
+    fn writer_item(&self, limits: &ClientLimits, now: Timestamp, restart: bool) -> TransactWriteItem {
+        let minute = now.unix_timestamp().div_euclid(60);
+        let ((count, at), (other_count, other_at)) = window_slots(minute);
+        let (counted, window) = match restart {
+            false => (
+                "if_not_exists(#count, :zero) + :one",
+                "(attribute_not_exists(#at) OR #at = :minute) AND (attribute_not_exists(#count) OR #count < :max)",
+            ),
+            true => (":one", "(attribute_not_exists(#at) OR #at <> :minute)"),
+        };
+        let mut update = Update::builder()
             .table_name(&self.table)
-            .set_item(Some(HashMap::from([
-                ("PK".to_owned(), s(keys::last_body(&limits.client))),
-                ("SK".to_owned(), s(META)),
-                ("body_hash".to_owned(), s(&limits.body_hash)),
-                ("expires_at".to_owned(), n(now.unix_timestamp() + LAST_BODY_TTL_SECS)),
-            ])))
-            .condition_expression("attribute_not_exists(PK) OR body_hash <> :hash OR expires_at < :now")
+            .set_key(Some(key(&keys::writer(&limits.client), META)))
+            .update_expression(format!(
+                "SET #count = {counted}, #at = :minute, body_hash = :hash, expires_at = :expires \
+                 REMOVE #other_count, #other_at"
+            ))
+            .condition_expression(format!(
+                "{window} AND (attribute_not_exists(body_hash) OR body_hash <> :hash OR expires_at < :now)"
+            ))
+            .expression_attribute_names("#count", count)
+            .expression_attribute_names("#at", at)
+            .expression_attribute_names("#other_count", other_count)
+            .expression_attribute_names("#other_at", other_at)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":minute", n(minute))
             .expression_attribute_values(":hash", s(&limits.body_hash))
             .expression_attribute_values(":now", n(now.unix_timestamp()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::None)
-            .build();
-        tx.check(Check::RateWindow, self.rate_window(&limits.client, limits.writes_per_minute, now));
-        tx.check(Check::NotARepeat, TransactWriteItem::builder().put(build(last)).build());
+            .expression_attribute_values(":expires", n(now.unix_timestamp() + LAST_BODY_TTL_SECS))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if !restart {
+            update = update
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":max", n(limits.writes_per_minute));
+        }
+        TransactWriteItem::builder().update(build(update.build())).build()
+    }
+
+    /// Runs `tx` with the client's writer item as its last write. A refusal of it is a
+    /// 429 when this minute's window is full and a 409 when the body is the client's
+    /// last again; a slot left by an earlier minute (or another write taking this
+    /// minute's first place meanwhile) is tried again with the write that fits.
+    async fn run_as_writer(&self, tx: Tx, limits: &ClientLimits, now: Timestamp) -> Result<(), TxError> {
+        let mut restart = false;
+        for _ in 0..WRITER_ATTEMPTS {
+            let mut attempt = tx.clone();
+            attempt.check(Check::RateWindow, self.writer_item(limits, now, restart));
+            let failed = match self.run(attempt).await {
+                Err(TxError::Checks(failed)) if failed.has(Check::RateWindow) => failed,
+                other => return other,
+            };
+            match WriterState::of(failed.old(Check::RateWindow), limits, now) {
+                WriterState::Full => return Err(TxError::Store(rate_limited(now))),
+                WriterState::Repeat => return Err(TxError::Store(StoreError::Conflict(Check::NotARepeat))),
+                WriterState::EarlierMinute => restart = true,
+                WriterState::ThisMinute => restart = false,
+            }
+        }
+        Err(TxError::Store(StoreError::Unavailable("the client's rate window kept changing".into())))
     }
 
     async fn pointer(&self, id: &str) -> Result<Option<Pointer>, StoreError> {
@@ -531,12 +627,10 @@ impl Store {
             held_reason: edit.held_reason.or(comment.held_reason),
             ..comment.clone()
         };
-        let mut tx = self.change_status(&edited, comment, edit.status, edit.now, Some(&cutoff));
-        self.client_limits(&mut tx, &edit.limits, edit.now);
+        let tx = self.change_status(&edited, comment, edit.status, edit.now, Some(&cutoff));
         let sk = comment.sk_for(edit.status);
-        match self.run(tx).await {
+        match self.run_as_writer(tx, &edit.limits, edit.now).await {
             Ok(()) => Ok(Comment { sk, status: edit.status, ..edited }),
-            Err(TxError::Checks(failed)) if failed.has(Check::RateWindow) => Err(rate_limited(edit.now)),
             Err(err) => Err(err.into()),
         }
     }
@@ -821,4 +915,49 @@ fn to_value(status: CommentStatus) -> AttributeValue {
 /// A fresh thread version: any value that differs from every earlier one.
 pub(crate) fn thread_version() -> String {
     ulid::Ulid::new().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> ClientLimits {
+        ClientLimits { client: "c".into(), body_hash: "new".into(), writes_per_minute: 3 }
+    }
+
+    fn item(pairs: &[(&str, AttributeValue)]) -> HashMap<String, AttributeValue> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+    }
+
+    #[test]
+    fn a_minute_counts_in_its_parity_slot_and_clears_the_other() {
+        assert_eq!(window_slots(10), (("w0", "m0"), ("w1", "m1")));
+        assert_eq!(window_slots(11), (("w1", "m1"), ("w0", "m0")));
+        assert_eq!(window_slots(-1), (("w1", "m1"), ("w0", "m0")));
+    }
+
+    #[test]
+    fn a_refused_writer_item_tells_why() {
+        let now = t::parse("2026-12-02T10:00:30Z").unwrap();
+        let minute = now.unix_timestamp().div_euclid(60);
+        let ((count, at), _) = window_slots(minute);
+        let later = n(now.unix_timestamp() + 60);
+        let full = item(&[(count, n(3)), (at, n(minute)), ("body_hash", s("old")), ("expires_at", later.clone())]);
+        assert_eq!(WriterState::of(Some(&full), &limits(), now), WriterState::Full);
+        // A full window is a 429 even for the same body again.
+        let full_repeat =
+            item(&[(count, n(3)), (at, n(minute)), ("body_hash", s("new")), ("expires_at", later.clone())]);
+        assert_eq!(WriterState::of(Some(&full_repeat), &limits(), now), WriterState::Full);
+        let repeat = item(&[(count, n(1)), (at, n(minute)), ("body_hash", s("new")), ("expires_at", later.clone())]);
+        assert_eq!(WriterState::of(Some(&repeat), &limits(), now), WriterState::Repeat);
+        // The same body after its day is not a repeat, nor is it one from an earlier minute's count.
+        let stale_body = item(&[(count, n(3)), (at, n(minute - 2)), ("body_hash", s("new")), ("expires_at", n(1))]);
+        assert_eq!(WriterState::of(Some(&stale_body), &limits(), now), WriterState::EarlierMinute);
+        let earlier =
+            item(&[(count, n(3)), (at, n(minute - 2)), ("body_hash", s("old")), ("expires_at", later.clone())]);
+        assert_eq!(WriterState::of(Some(&earlier), &limits(), now), WriterState::EarlierMinute);
+        let raced = item(&[(count, n(1)), (at, n(minute)), ("body_hash", s("old")), ("expires_at", later)]);
+        assert_eq!(WriterState::of(Some(&raced), &limits(), now), WriterState::ThisMinute);
+        assert_eq!(WriterState::of(None, &limits(), now), WriterState::EarlierMinute);
+    }
 }

@@ -248,9 +248,10 @@ pub fn rate(client: &str, minute: i64) -> String {
     format!("RATE#{client}#{minute}")
 }
 
-/// A client's last comment body.
-pub fn last_body(client: &str) -> String {
-    format!("LAST#{client}")
+/// A commenter's writes: this minute's window and their last comment body, in one item
+/// (see `Store::writer_item`).
+pub fn writer(client: &str) -> String {
+    format!("WRITER#{client}")
 }
 
 #[cfg(test)]
@@ -290,7 +291,7 @@ mod tests {
             (mail_to("ef", 20_000), "MAILTO#ef#20000"),
             (mail_day(20_000, 3), "MAILDAY#20000#S3"),
             (rate("ip", 29_000_000), "RATE#ip#29000000"),
-            (last_body("ip"), "LAST#ip"),
+            (writer("ip"), "WRITER#ip"),
             (outbox("confirm#cd"), "OUTBOX#confirm#cd"),
             (sent("confirm#cd"), "SENT#confirm#cd"),
             (confirmation_cause("cd"), "confirm#cd"),
@@ -379,7 +380,7 @@ mod tests {
             "`MAILTO#{address key}#{day}`",
             "`MAILDAY#{day}#S{shard}`",
             "`RATE#{ip hash}#{minute}`",
-            "`LAST#{ip hash}`",
+            "`WRITER#{ip hash}`",
             "`OUTBOX#{cause}`",
             "`SENT#{cause}`",
             "`confirm#{token hash}`",

@@ -21,8 +21,8 @@
 //! | when an address was last mailed about a campaign | `{kind}#{slug}#S{shard}` | `MAILED#{signer key}` | | |
 //! | mails to an address today | `MAILTO#{address key}#{day}` | `#META` | | |
 //! | mails from the deployment today (sharded) | `MAILDAY#{day}#S{shard}` | `#META` | | |
-//! | rate-limit window | `RATE#{ip hash}#{minute}` | `#META` | | |
-//! | a client's last comment body | `LAST#{ip hash}` | `#META` | | |
+//! | a signup client's rate-limit window | `RATE#{ip hash}#{minute}` | `#META` | | |
+//! | a commenter's rate-limit window and last comment body | `WRITER#{ip hash}` | `#META` | | |
 //! | a mail waiting to be sent (the events function sends it) | `OUTBOX#{cause}` | `#META` | `OUTBOXQ#S{shard}` | `{queued_at}#{cause}` |
 //! | the claim of a mail's cause: sending, sent or refused | `SENT#{cause}` | `#META` | | |
 //! | a fan-out job: a mail to each signer, a page at a time | `JOB#{job}` | `#META` | | |
@@ -307,7 +307,7 @@ impl Page {
 }
 
 /// A transaction's writes, each with the name of the condition it carries.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct Tx {
     items: Vec<TransactWriteItem>,
     checks: Vec<Option<Check>>,

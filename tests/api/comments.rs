@@ -360,6 +360,50 @@ async fn one_client_is_rate_limited_and_cannot_repeat_itself() {
     assert_eq!(admin.status, StatusCode::CREATED);
 }
 
+#[tokio::test]
+async fn the_rate_window_starts_again_each_minute_whenever_the_client_last_wrote() {
+    let app = TestApp::spawn_with(|config| config.writes_per_minute = 2).await;
+    open_post(&app, "windows").await;
+    // Five seconds into a minute, so no burst below straddles two.
+    let second = app.stack.app.clock.now().unix_timestamp().rem_euclid(60);
+    app.stack.app.clock.advance(::time::Duration::seconds(65 - second));
+    let n = std::cell::Cell::new(0);
+    let burst = async |app: &TestApp| {
+        let mut statuses = Vec::new();
+        for _ in 0..3 {
+            n.set(n.get() + 1);
+            let body = format!("words {}", n.get());
+            statuses.push(comment(app, "windows", json!({"author": "A", "body": body})).await.status);
+        }
+        statuses
+    };
+    let (ok, limited) = (StatusCode::CREATED, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(burst(&app).await, [ok, ok, limited], "minute m");
+    // The next minute (the other slot), then one and three minutes later: the same
+    // slot as the last write, still holding that minute's full count.
+    for (minutes, when) in [(1, "m + 1"), (2, "m + 3"), (2, "m + 5"), (3, "m + 8"), (4, "m + 12")] {
+        app.stack.app.clock.advance(::time::Duration::minutes(minutes));
+        assert_eq!(burst(&app).await, [ok, ok, limited], "minute {when}");
+    }
+    // A body is a repeat across minutes too, and a refused one changes no window.
+    let last = format!("words {}", n.get() - 1);
+    app.stack.app.clock.advance(::time::Duration::minutes(2));
+    let repeat = comment(&app, "windows", json!({"author": "A", "body": last})).await;
+    assert_eq!(repeat.status, StatusCode::CONFLICT, "{}", repeat.body);
+    assert_eq!(burst(&app).await, [ok, ok, limited], "minute m + 14");
+    let t = thread(&app, "windows", "").await;
+    assert_eq!(t["count"], 14, "two of every three went through");
+    // One item per client, however long it writes: its two slots, its last body, its expiry.
+    let store = &app.stack.app.store;
+    let items = store.client().scan().table_name(store.table()).send().await.unwrap();
+    let writers: Vec<_> = items.items().iter().filter(|i| i["PK"].as_s().unwrap().starts_with("WRITER#")).collect();
+    assert_eq!(writers.len(), 1);
+    let names: std::collections::BTreeSet<_> = writers[0].keys().map(String::as_str).collect();
+    let slot = if names.contains("w0") { ["w0", "m0"] } else { ["w1", "m1"] };
+    let expected = ["PK", "SK", "body_hash", "expires_at", slot[0], slot[1]].into_iter().collect();
+    assert_eq!(names, expected);
+}
+
 /// Every tag in `html` with its attributes, read the way a browser would: escaped text
 /// (`&lt;script&gt;`) is no tag at all.
 fn tags(html: &str) -> Vec<(String, Vec<(String, String)>)> {
