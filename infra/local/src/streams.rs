@@ -37,6 +37,11 @@ const RETRY_PAUSE: Duration = Duration::from_millis(50);
 /// [`Delivery::settle`] wakes it at once.
 const IDLE_PAUSE: Duration = Duration::from_millis(25);
 const MAX_IDLE_PAUSE: Duration = Duration::from_millis(400);
+/// After a round that found records, the next comes after this pause (or at once for a
+/// caller of [`Delivery::settle`]): Lambda polls a stream's shards four times a second,
+/// and polling as fast as records come spends the emulator's CPU on reads that Lambda
+/// would have made in one.
+const BUSY_PAUSE: Duration = Duration::from_millis(250);
 /// How often the list of shards is read again (DynamoDB rotates shards every few hours).
 const DESCRIBE_EVERY: Duration = Duration::from_secs(2);
 
@@ -180,6 +185,10 @@ impl Poller {
                 pause = (pause * 2).min(MAX_IDLE_PAUSE);
             } else {
                 pause = IDLE_PAUSE;
+                tokio::select! {
+                    () = tokio::time::sleep(BUSY_PAUSE) => {}
+                    () = self.delivery.wake.notified() => {}
+                }
             }
         }
     }
