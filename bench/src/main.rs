@@ -251,7 +251,12 @@ async fn run() -> Result<(), String> {
     let fan_signers = number("BENCH_FANOUT_SIGNERS", 20_000)? as usize;
     let fan_rate = number("BENCH_MAIL_RATE", u64::from(app::config::DEFAULT_MAIL_RATE))? as u32;
     println!("a pledge's success: {fan_signers} signers mailed at {fan_rate} mails/s");
-    results.fanout = Some(fanout::run(&dynamodb.endpoint, &template, fan_signers, fan_rate).await?);
+    // A failure here is reported in its section; the figures measured so far still land.
+    let fanout = fanout::run(&dynamodb.endpoint, &template, fan_signers, fan_rate).await;
+    if let Err(why) = &fanout {
+        eprintln!("bench: the fan-out could not be measured: {why}");
+    }
+    results.fanout = Some(fanout);
 
     let _ = std::fs::remove_dir_all(&scratch);
     println!("rally import of a generated {import_comments}-comment WordPress export");

@@ -50,7 +50,8 @@ pub struct Results {
     /// fresh tokens available, first confirmations counted
     pub fresh_confirmations: Option<(u64, u64)>,
     pub viral: Option<Day>,
-    pub fanout: Option<crate::fanout::Fanout>,
+    /// The fan-out, or why it could not be measured (the rest of the bench still reports).
+    pub fanout: Option<Result<crate::fanout::Fanout, String>>,
     pub import: Option<crate::import::ImportRun>,
     /// Rally and its peers side by side ([`peers_table`]).
     pub peers: Option<String>,
@@ -343,7 +344,10 @@ pub fn render(r: &Results, machine: &Machine) -> String {
         let _ = writeln!(s, "\n{}", DEPLOYED_CEILING);
     }
 
-    if let Some(f) = &r.fanout {
+    if let Some(Err(why)) = &r.fanout {
+        let _ = writeln!(s, "\n## A pledge's success, to its last signer's mail\n\nNot measured in this run: {why}.");
+    }
+    if let Some(Ok(f)) = &r.fanout {
         let _ = writeln!(s, "\n## A pledge's success, to its last signer's mail\n");
         let _ = writeln!(
             s,
