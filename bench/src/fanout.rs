@@ -2,7 +2,7 @@
 //! confirmation crosses the threshold), then the time until every signer's success mail
 //! has gone out at `rate` mails a second, through the stream, the fan-out job's pages,
 //! the outbox and the events function. It runs on a stack of its own, so its pacing
-//! slows nothing else measured.
+//! slows nothing else measured, and on a DynamoDB Local of its own.
 
 use std::time::{Duration, Instant};
 
@@ -24,14 +24,10 @@ pub struct Fanout {
 
 const SLUG: &str = "bench-fanout";
 
-pub async fn run(
-    endpoint: &str,
-    template: &local_stack::Template,
-    signers: usize,
-    rate: u32,
-) -> Result<Fanout, String> {
+pub async fn run(template: &local_stack::Template, signers: usize, rate: u32) -> Result<Fanout, String> {
+    let dynamodb = local_stack::DynamoDbLocal::start()?;
     let table = format!("bench-fanout-{}", std::process::id());
-    let mut config = app::Config::local(&table, endpoint, "bench-admin");
+    let mut config = app::Config::local(&table, &dynamodb.endpoint, "bench-admin");
     config.mail_rate = rate;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let options = local_stack::Options { manual_schedules: true, ..Default::default() };
