@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use app::comment::CommentId;
 use app::config::sha256_hex;
 use app::post::Slug;
-use app::store::{ClientLimits, CommentStatus, NewCommentContext};
+use app::store::{ClientLimits, CommentStatus, NewCommentContext, window_slots};
 use app::{Store, markdown, time};
 use aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::builders::TransactWriteItemsFluentBuilder;
@@ -259,8 +259,7 @@ fn comment_tx(store: &Store, body: &str, client: &str, n: u64, shape: Shape) -> 
     let hash = sv(sha256_hex(format!("{client}{body}").as_bytes()));
     match shape {
         Shape::Now => {
-            let (count, at, other_count, other_at) =
-                if minute % 2 == 0 { ("w0", "m0", "w1", "m1") } else { ("w1", "m1", "w0", "m0") };
+            let ((count, at), (other_count, other_at)) = window_slots(minute);
             let writer = Update::builder()
                 .table_name(table)
                 .key("PK", sv(format!("WRITER#{client}")))

@@ -265,9 +265,12 @@ async fn run() -> Result<(), String> {
     // load reads its stream slowly), and the report is written before it too: a run
     // stopped during its hour of mail keeps every other figure.
     let machine = report::Machine::read().await;
+    let write = |results: &mut report::Results| {
+        results.harness_seconds = began.elapsed().as_secs();
+        std::fs::write(&out, report::render(results, &machine)).map_err(|e| format!("{}: {e}", out.display()))
+    };
     results.fanout = Some(Err("not finished: the run was stopped during it".into()));
-    results.harness_seconds = began.elapsed().as_secs();
-    std::fs::write(&out, report::render(&results, &machine)).map_err(|e| format!("{}: {e}", out.display()))?;
+    write(&mut results)?;
     println!("wrote {} (the fan-out still to come)", out.display());
 
     let fan_signers = number("BENCH_FANOUT_SIGNERS", 20_000)? as usize;
@@ -283,9 +286,7 @@ async fn run() -> Result<(), String> {
         eprintln!("bench: the fan-out could not be measured: {why}");
     }
     results.fanout = Some(fanout);
-
-    results.harness_seconds = began.elapsed().as_secs();
-    std::fs::write(&out, report::render(&results, &machine)).map_err(|e| format!("{}: {e}", out.display()))?;
+    write(&mut results)?;
     println!("wrote {}", out.display());
     drop(dynamodb);
     Ok(())

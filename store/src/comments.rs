@@ -279,7 +279,7 @@ pub struct NewCommentContext {
 
 /// This minute's window slot in a writer item and the other one, each as the names of
 /// its count and its minute.
-fn window_slots(minute: i64) -> ((&'static str, &'static str), (&'static str, &'static str)) {
+pub fn window_slots(minute: i64) -> ((&'static str, &'static str), (&'static str, &'static str)) {
     const EVEN: (&str, &str) = ("w0", "m0");
     const ODD: (&str, &str) = ("w1", "m1");
     if minute.rem_euclid(2) == 0 { (EVEN, ODD) } else { (ODD, EVEN) }

@@ -76,7 +76,7 @@ use serde::{Deserialize, Serialize};
 pub use campaigns::{Campaign, MailCaps, Outcome, SHARDS, Signup, SignupRequest, SignupToken, Tally, shard_of};
 pub use comments::{
     ClientLimits, Comment, CommentEdit, CommentStatus, HeldCommentView, HeldReason, NewCommentContext, ReplyNotify,
-    ThreadSort,
+    ThreadSort, window_slots,
 };
 pub use cursor::{Cursor, CursorKey};
 pub use error::{Check, Missing, StoreError};

@@ -176,19 +176,18 @@ impl Poller {
             while !self.pending.is_empty() {
                 self.deliver_one_batch().await;
             }
-            if fetched == 0 {
+            let wait = if fetched == 0 {
                 self.idle.send_replace(round);
-                tokio::select! {
-                    () = tokio::time::sleep(pause) => {}
-                    () = self.delivery.wake.notified() => {}
-                }
+                let wait = pause;
                 pause = (pause * 2).min(MAX_IDLE_PAUSE);
+                wait
             } else {
                 pause = IDLE_PAUSE;
-                tokio::select! {
-                    () = tokio::time::sleep(BUSY_PAUSE) => {}
-                    () = self.delivery.wake.notified() => {}
-                }
+                BUSY_PAUSE
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.delivery.wake.notified() => {}
             }
         }
     }
