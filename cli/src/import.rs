@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use app::markdown;
 use app::post::{DEFAULT_COMMENT_WINDOW_DAYS, PostFields, Slug};
-use app::store::imports::{ImportComment, Skip};
+use app::store::imports::{ImportComment, ImportCounts, Skip};
 use app::store::{CommentStatus, Store, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -48,12 +48,8 @@ pub struct Summary {
     pub threads: usize,
     pub posts_found: usize,
     pub posts_created: usize,
-    pub approved: usize,
-    pub held: usize,
-    pub spam: usize,
-    pub placeholders: usize,
-    pub already: usize,
-    pub flattened: usize,
+    /// Every thread's counts, summed.
+    pub comments: ImportCounts,
     /// Skipped comments by reason, with a few of the messages.
     pub skipped: BTreeMap<&'static str, (usize, Vec<String>)>,
     /// Problems with the export itself (the XML, a thread's mapping), with where.
@@ -81,13 +77,16 @@ impl Summary {
         println!("{} threads: {} posts found, {} {}created", self.threads, self.posts_found, self.posts_created, would);
         println!(
             "comments {would}imported: {} approved, {} held for moderation, {} spam, {} placeholders of deleted comments with replies",
-            self.approved, self.held, self.spam, self.placeholders
+            self.comments.approved, self.comments.held, self.comments.spam, self.comments.placeholders
         );
-        if self.already > 0 {
-            println!("already there from an earlier import: {}", self.already);
+        if self.comments.already > 0 {
+            println!("already there from an earlier import: {}", self.comments.already);
         }
-        if self.flattened > 0 {
-            println!("replies deeper than Rally nests (30), hung under their deepest ancestor: {}", self.flattened);
+        if self.comments.flattened > 0 {
+            println!(
+                "replies deeper than Rally nests (30), hung under their deepest ancestor: {}",
+                self.comments.flattened
+            );
         }
         for (kind, count) in &self.left_out {
             println!("left out by design: {count} {kind}");
@@ -278,12 +277,7 @@ async fn import_thread(
         }
     }
     let outcome = store.import_thread(slug, &mapped, options.dry_run).await.map_err(fail)?;
-    summary.approved += outcome.approved;
-    summary.held += outcome.held;
-    summary.spam += outcome.spam;
-    summary.placeholders += outcome.placeholders;
-    summary.already += outcome.already;
-    summary.flattened += outcome.flattened;
+    summary.comments += outcome.counts;
     for (source, skip) in outcome.skipped {
         let place = at.get(&source).cloned().unwrap_or_else(|| source.clone());
         match skip {

@@ -68,6 +68,13 @@ pub enum Skip {
 /// What an import of one thread did (or, in a dry run, would do).
 #[derive(Debug, Default, Clone)]
 pub struct ThreadImport {
+    pub counts: ImportCounts,
+    pub skipped: Vec<(String, Skip)>,
+}
+
+/// An import's comments by what became of them: one thread's, or a whole run's summed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ImportCounts {
     /// Newly written (or to be), by status, placeholders apart.
     pub approved: usize,
     pub held: usize,
@@ -77,7 +84,17 @@ pub struct ThreadImport {
     pub already: usize,
     /// Replies deeper than Rally nests, hung under their deepest allowed ancestor.
     pub flattened: usize,
-    pub skipped: Vec<(String, Skip)>,
+}
+
+impl std::ops::AddAssign for ImportCounts {
+    fn add_assign(&mut self, other: Self) {
+        self.approved += other.approved;
+        self.held += other.held;
+        self.spam += other.spam;
+        self.placeholders += other.placeholders;
+        self.already += other.already;
+        self.flattened += other.flattened;
+    }
 }
 
 /// The marker of an imported comment, under its source key.
@@ -130,13 +147,14 @@ impl Store {
         let markers = self.markers(planned.iter().map(|p| p.comment.source.as_str())).await?;
         let (mut known, mut fresh): (Vec<&Planned>, Vec<&Planned>) =
             planned.iter().partition(|p| markers.contains_key(&p.comment.source));
-        outcome.already = known.len();
+        let counts = &mut outcome.counts;
+        counts.already = known.len();
         for p in &fresh {
             match (p.comment.deleted, p.comment.status) {
-                (true, _) => outcome.placeholders += 1,
-                (false, CommentStatus::Approved) => outcome.approved += 1,
-                (false, CommentStatus::Pending) => outcome.held += 1,
-                (false, CommentStatus::Spam) => outcome.spam += 1,
+                (true, _) => counts.placeholders += 1,
+                (false, CommentStatus::Approved) => counts.approved += 1,
+                (false, CommentStatus::Pending) => counts.held += 1,
+                (false, CommentStatus::Spam) => counts.spam += 1,
             }
         }
         if dry_run {
@@ -354,7 +372,7 @@ fn plan<'a>(comments: &'a [ImportComment], outcome: &mut ThreadImport) -> Vec<Pl
                     }
                     Some((_, depth)) if depth < MAX_DEPTH => Some((Some(p), depth + 1)),
                     Some((grandparent, depth)) => {
-                        outcome.flattened += 1;
+                        outcome.counts.flattened += 1;
                         Some((grandparent, depth))
                     }
                 },

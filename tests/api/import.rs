@@ -78,7 +78,11 @@ async fn a_disqus_export_comes_over_nested_numbered_and_sanitised_and_a_second_i
     app.given_post("china-returns-31-refugees", "2012-03-08T09:00:00Z", &[]).await;
     let summary = import(&app, Format::Disqus, &fixture("disqus.xml"), |_| {}).await;
     assert_eq!((summary.threads, summary.posts_found, summary.posts_created), (3, 1, 1), "{summary:?}");
-    assert_eq!((summary.approved, summary.held, summary.spam, summary.placeholders), (5, 1, 1, 1), "{summary:?}");
+    assert_eq!(
+        (summary.comments.approved, summary.comments.held, summary.comments.spam, summary.comments.placeholders),
+        (5, 1, 1, 1),
+        "{summary:?}"
+    );
     assert_eq!(skipped(&summary, "no replies"), 1);
     assert_eq!(skipped(&summary, "does not have"), 1);
     assert_eq!(skipped(&summary, "no valid slug"), 1);
@@ -125,7 +129,13 @@ async fn a_disqus_export_comes_over_nested_numbered_and_sanitised_and_a_second_i
     let before = app.get("/posts/china-returns-31-refugees/comments?limit=200").await.body;
     let again = import(&app, Format::Disqus, &fixture("disqus.xml"), |_| {}).await;
     assert_eq!(
-        (again.approved, again.held, again.spam, again.placeholders, again.already),
+        (
+            again.comments.approved,
+            again.comments.held,
+            again.comments.spam,
+            again.comments.placeholders,
+            again.comments.already
+        ),
         (0, 0, 0, 0, 8),
         "{again:?}"
     );
@@ -156,7 +166,11 @@ async fn a_wordpress_export_continues_the_numbers_keeps_paragraphs_and_leaves_pi
     assert_eq!(live.status, StatusCode::CREATED);
     let summary = import(&app, Format::Wordpress, &fixture("wordpress.xml"), |_| {}).await;
     assert_eq!((summary.threads, summary.posts_found, summary.posts_created), (2, 1, 1), "{summary:?}");
-    assert_eq!((summary.approved, summary.held, summary.spam, summary.placeholders), (5, 1, 1, 1), "{summary:?}");
+    assert_eq!(
+        (summary.comments.approved, summary.comments.held, summary.comments.spam, summary.comments.placeholders),
+        (5, 1, 1, 1),
+        "{summary:?}"
+    );
     assert_eq!(summary.left_out.get("pingbacks"), Some(&1));
     assert_eq!(skipped(&summary, "does not have"), 1);
 
@@ -230,7 +244,7 @@ async fn a_wordpress_export_continues_the_numbers_keeps_paragraphs_and_leaves_pi
         .unwrap();
     assert_ne!(app.get("/posts/families-still-held-at-the-border/comments?limit=200").await.body, before);
     let resumed = import(&app, Format::Wordpress, &fixture("wordpress.xml"), |_| {}).await;
-    assert_eq!((resumed.approved, resumed.already), (0, 8), "{resumed:?}");
+    assert_eq!((resumed.comments.approved, resumed.comments.already), (0, 8), "{resumed:?}");
     assert_eq!(app.get("/posts/families-still-held-at-the-border/comments?limit=200").await.body, before);
 }
 
@@ -248,7 +262,11 @@ async fn an_isso_database_comes_over_with_its_markdown() {
         .unwrap();
     let summary = import(&app, Format::Isso, &db, |_| {}).await;
     assert_eq!((summary.threads, summary.posts_created), (2, 2), "{summary:?}");
-    assert_eq!((summary.approved, summary.held, summary.placeholders), (5, 1, 1), "{summary:?}");
+    assert_eq!(
+        (summary.comments.approved, summary.comments.held, summary.comments.placeholders),
+        (5, 1, 1),
+        "{summary:?}"
+    );
     assert_eq!(skipped(&summary, "does not have"), 1);
     assert_eq!(summary.ip_addresses_dropped, 8);
     let read = thread(&app, "china-returns-31-refugees").await;
@@ -288,7 +306,7 @@ async fn bad_input_gets_a_clear_message_and_the_rest_still_comes_over() {
 
     // A dry run reads everything and writes nothing.
     let dry = import(&app, Format::Disqus, &fixture("disqus.xml"), |o| o.dry_run = true).await;
-    assert_eq!((dry.approved, dry.posts_created), (5, 2));
+    assert_eq!((dry.comments.approved, dry.posts_created), (5, 2));
     assert_eq!(app.get("/posts/china-returns-31-refugees").await.status, StatusCode::NOT_FOUND);
 
     // Cut short in the middle of a post: what came before comes over, and it says where.
@@ -298,7 +316,7 @@ async fn bad_input_gets_a_clear_message_and_the_rest_still_comes_over() {
     let partial = import(&app, Format::Disqus, &cut, |_| {}).await;
     let problem = partial.problems.join("\n");
     assert!(problem.contains("line ") && problem.contains("cut short"), "{problem}");
-    assert_eq!(partial.approved, 3, "{partial:?}");
+    assert_eq!(partial.comments.approved, 3, "{partial:?}");
     assert!(partial.skipped_any());
 
     // A map names the slug for the thread whose link has none; existing posts only.
