@@ -113,9 +113,17 @@ async fn run() -> Result<(), String> {
         results.widget.push((asset, size(&path)?, gzipped(&path).await?));
     }
 
+    // Rally and its peers first, on an emulator of their own: Rally's memory is this
+    // process's, which later phases (the viral day, the import) would swell with what the
+    // harness itself holds.
+    let template = Template::load(&template::default_path())?;
+    println!("Rally and its peers ({seconds} s per workload)");
+    let fresh = DynamoDbLocal::start()?;
+    results.peers = Some(compare(&root, &fresh, &template, seconds).await?);
+    drop(fresh);
+
     println!("starting DynamoDB Local");
     let dynamodb = DynamoDbLocal::start()?;
-    let template = Template::load(&template::default_path())?;
     let table = format!("bench-{}", std::process::id());
     let (config, stack) = measured_stack(&dynamodb, &table, &template).await?;
     let base = stack.base_url.clone();
@@ -248,18 +256,13 @@ async fn run() -> Result<(), String> {
     let day = viral::run(&base, VIRAL, signups, tokens_to(&stack, "@viral.example")).await?;
     results.viral = Some(day);
 
-    // What follows runs on emulators of its own: one that has taken the load above reads
-    // its stream so slowly that every later figure would be the emulator's, not Rally's.
+    // The import runs on an emulator of its own: one that has taken the load above reads
+    // its stream so slowly that the figure would be the emulator's, not Rally's.
     println!("rally import of a generated {import_comments}-comment WordPress export");
     let fresh = DynamoDbLocal::start()?;
     results.import = Some(import::run(&rally, &fresh.endpoint, &template, import_comments, &scratch).await?);
     drop(fresh);
     let _ = std::fs::remove_dir_all(&scratch);
-
-    println!("Rally and its peers ({seconds} s per workload)");
-    let fresh = DynamoDbLocal::start()?;
-    results.peers = Some(compare(&root, &fresh, &template, seconds).await?);
-    drop(fresh);
 
     // The fan-out comes last, on an emulator of its own (one that has taken the hour's
     // load reads its stream slowly), and the report is written before it too: a run

@@ -118,16 +118,6 @@ pub fn spread(mut samples: Vec<Duration>) -> (Duration, Duration, Duration, Dura
     (at(0.5), at(0.1), at(0.9), samples[0], samples[samples.len() - 1])
 }
 
-/// Isso's published figures, the peer each run is read against: our run's name → req/s.
-fn isso(scenario: &str) -> Option<&'static str> {
-    match scenario {
-        "thread" => Some("≈ 12 (target 10× = 120)"),
-        "comment" | "comment-one-post" => Some("≈ 330 new comments/s"),
-        "counts" => Some("≈ 1,300–1,650"),
-        _ => None,
-    }
-}
-
 fn label(scenario: &str) -> &str {
     match scenario {
         "thread" => "read a 200-comment thread (`GET /posts/{slug}/comments?limit=200`)",
@@ -237,16 +227,17 @@ pub fn render(r: &Results, machine: &Machine) -> String {
          rates on 2 cores, and ours is close to what Lambda would bill. A warm comments function answers an \
          unchanged thread page from memory after one consistent `GetItem` of the post tells it the thread's version \
          (wrk reads an unchanged thread, so it measures that path; the first read after a change also runs the \
-         `Query`). Counts may be answered from a warm function's memory for 5 s (`COUNT_CACHE_SECONDS`).\n",
+         `Query`). Counts may be answered from a warm function's memory for 5 s (`COUNT_CACHE_SECONDS`). \
+         Isso and Waline on the same workloads, in this run: *Rally and its peers*, below.\n",
         load::THREADS,
         load::CONNECTIONS
     );
     let _ = writeln!(
         s,
-        "| request | req/s | p50 | p99 | non-2xx | Isso 0.14 (peer) | CPU per request: ours / DynamoDB Local | \
+        "| request | req/s | p50 | p99 | non-2xx | CPU per request: ours / DynamoDB Local | \
          DynamoDB calls (capacity billed) | $ per million |"
     );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---|---:|---|---:|");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---|---:|");
     for (name, run, cpu) in &r.load {
         let find = |wanted: &str| r.capacity.iter().find(|(n, _)| n == wanted).map(|(_, c)| c.as_slice());
         let calls = find(name.trim_end_matches("-one-post"));
@@ -258,13 +249,12 @@ pub fn render(r: &Results, machine: &Machine) -> String {
         let billed_ms = (run.p50.as_secs_f64() * 1000.0).ceil().max(1.0) as u64;
         let _ = writeln!(
             s,
-            "| {} | {:.0} | {} | {} | {} | {} | {} / {} | {} | {:.2} |",
+            "| {} | {:.0} | {} | {} | {} | {} / {} | {} | {:.2} |",
             label(name),
             run.per_second(),
             ms(run.p50),
             ms(run.p99),
             run.status_errors + run.socket_errors,
-            isso(name).unwrap_or("—"),
             ms(cpu.ours),
             ms(cpu.dynamodb),
             described,
@@ -377,7 +367,8 @@ pub fn render(r: &Results, machine: &Machine) -> String {
             "\n## Rally and its peers, in this run\n\nEach seeded through its own API with the same thread of 200 comments \
              (20 top-level, 180 replies, about 300 characters each), 20 posts, and the same `wrk` settings, one after the \
              other on this machine: read the thread in one request, the comment counts of 20 posts, a new comment \
-             (unique text each). Rally's memory is its functions' process and DynamoDB Local's JVM together.\n\n{table}"
+             (unique text each). Rally's memory is its functions' process and DynamoDB Local's JVM together; this \
+             comparison runs first, on an emulator of its own, so that process holds nothing from the other phases.\n\n{table}"
         );
     }
 
@@ -398,7 +389,7 @@ pub fn render(r: &Results, machine: &Machine) -> String {
         total += gz;
         let _ = writeln!(s, "| `{asset}` | {bytes} | {gz} |");
     }
-    let _ = writeln!(s, "| **together** | | **{total}** (budget 10 KB; Isso ships about 20 KB) |");
+    let _ = writeln!(s, "| **together** | | **{total}** (budget 10 KB; the peers' widgets are in the table above) |");
     s
 }
 
