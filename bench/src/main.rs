@@ -77,10 +77,10 @@ async fn run() -> Result<(), String> {
 
     let rally = PathBuf::from(env_or("BENCH_RALLY", &target.join("bench-harness/rally").to_string_lossy()));
     let import_comments = number("BENCH_IMPORT_COMMENTS", 100_000)? as usize;
+    let template = Template::load(&template::default_path())?;
     // The importer alone, for measuring a change to it without the hour of load.
     if std::env::var("BENCH_IMPORT_ONLY").is_ok_and(|v| v == "1") {
         let dynamodb = DynamoDbLocal::start()?;
-        let template = Template::load(&template::default_path())?;
         let scratch = std::env::temp_dir().join(format!("rally-bench-{}", std::process::id()));
         std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
         println!("rally import of a generated {import_comments}-comment WordPress export");
@@ -89,16 +89,18 @@ async fn run() -> Result<(), String> {
         return Ok(());
     }
 
-    // Rally and its peers on the same three workloads, alone.
+    // Rally and its peers first, on an emulator of their own: Rally's memory is this
+    // process's, which later phases (the viral day, the import) would swell with what the
+    // harness itself holds. `BENCH_PEERS_ONLY=1` stops after them.
+    println!("Rally and its peers ({seconds} s per workload)");
+    let fresh = DynamoDbLocal::start()?;
+    let peers = compare(&root, &fresh, &template, seconds).await?;
+    drop(fresh);
     if std::env::var("BENCH_PEERS_ONLY").is_ok_and(|v| v == "1") {
-        let seconds = number("BENCH_SECONDS", 20)?;
-        println!("starting DynamoDB Local");
-        let dynamodb = DynamoDbLocal::start()?;
-        let template = Template::load(&template::default_path())?;
-        let table = compare(&root, &dynamodb, &template, seconds).await?;
-        println!("{table}");
+        println!("{peers}");
         return Ok(());
     }
+    results.peers = Some(peers);
 
     println!("package sizes");
     for name in FUNCTIONS {
@@ -112,15 +114,6 @@ async fn run() -> Result<(), String> {
         let path = root.join("functions/widget/assets").join(asset);
         results.widget.push((asset, size(&path)?, gzipped(&path).await?));
     }
-
-    // Rally and its peers first, on an emulator of their own: Rally's memory is this
-    // process's, which later phases (the viral day, the import) would swell with what the
-    // harness itself holds.
-    let template = Template::load(&template::default_path())?;
-    println!("Rally and its peers ({seconds} s per workload)");
-    let fresh = DynamoDbLocal::start()?;
-    results.peers = Some(compare(&root, &fresh, &template, seconds).await?);
-    drop(fresh);
 
     println!("starting DynamoDB Local");
     let dynamodb = DynamoDbLocal::start()?;
